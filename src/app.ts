@@ -1,0 +1,128 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Config } from './config.ts';
+import type { DatabaseHandle } from './db/client.ts';
+import { EventWriter } from './events/writer.ts';
+import { createContext, type GraphQLContext, type Services } from './graphql/context.ts';
+import { schema } from './graphql/schema.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { Authenticator } from './tenancy/authenticate.ts';
+import type { ViewerState } from './tenancy/viewer.ts';
+import { attachWebSocketServer } from './websocket.ts';
+
+export interface AppDependencies {
+  config: Pick<Config, 'graphiql' | 'limits'>;
+  database: DatabaseHandle;
+  logger?: Logger;
+}
+
+export interface App {
+  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  services: Services;
+  /** Listens on `port` (0 for any free port); resolves with the bound port. */
+  start(port: number, host?: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const EXAMPLE_QUERY = `# Put your key in the Headers tab: {"Authorization": "Bearer al_live_…"}
+query RecentFailedLogins {
+  events(query: "action:user.login_failed", first: 10) {
+    totalCount
+    edges { node { id action occurredAt actor { id name } context { ipAddress } } }
+  }
+}
+`;
+
+export function buildApp({ config, database, logger = createLogger('info') }: AppDependencies): App {
+  const services: Services = {
+    database,
+    writer: new EventWriter(database),
+    authenticator: new Authenticator(database.db),
+  };
+  const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: config.graphiql ? { title: 'Auditline', defaultQuery: EXAMPLE_QUERY } : false,
+    context: (initial) => createContext(services, initial as { request: Request; auth?: ViewerState }),
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: config.limits.maxQueryDepth },
+        costLimit: { maxCost: config.limits.maxQueryCost },
+        maxAliases: { n: 30 },
+        maxTokens: { n: 10_000 },
+        blockFieldSuggestion: { enabled: false },
+      }),
+    ],
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.error(args.map(String).join(' ')),
+    },
+  });
+
+  const server = createServer((req, res) => {
+    void route(req, res);
+  });
+  const webSockets = attachWebSocketServer({
+    server,
+    yoga,
+    services,
+    maxConnections: config.limits.maxWebSocketConnections,
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse) {
+    const path = req.url?.split('?')[0];
+    if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      try {
+        await database.raw.query('select 1');
+        return json(res, 200, { status: 'ready' });
+      } catch (error) {
+        return json(res, 503, { status: 'unavailable', reason: (error as Error).message });
+      }
+    }
+    const tooLarge = bodyTooLarge(req, config.limits.maxBodyBytes);
+    if (tooLarge) {
+      return json(res, 413, { errors: [{ message: tooLarge, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    }
+    return yoga(req, res, { req });
+  }
+
+  return {
+    yoga,
+    services,
+    start: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+      }),
+    async stop() {
+      await webSockets.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await services.writer.drained();
+    },
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** Refuses bodies over the limit before reading them; a body without a declared length counts as one. */
+function bodyTooLarge(req: IncomingMessage, limit: number): string | null {
+  if (req.method !== 'POST') return null;
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  if (Number.isNaN(declared) && req.headers['transfer-encoding']) {
+    return 'Send a Content-Length header: chunked request bodies are not accepted';
+  }
+  return declared > limit
+    ? `Request body is ${declared} bytes; the limit is ${limit} (MAX_BODY_BYTES)`
+    : null;
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Every environment variable Auditline reads, with its default. README's configuration table mirrors it. */
+const environmentSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    AUDITLINE_DATA_DIR: z.string().min(1).default('./.auditline'),
+    DATABASE_POOL_SIZE: positiveInt(10),
+    GRAPHIQL: booleanFlag.optional(),
+    MAX_BODY_BYTES: positiveInt(8 * 1024 * 1024),
+    MAX_QUERY_DEPTH: positiveInt(12),
+    MAX_QUERY_COST: positiveInt(5000),
+    MAX_WS_CONNECTIONS: positiveInt(10_000),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  })
+  .transform((env) => ({
+    environment: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    database: env.DATABASE_URL
+      ? ({ kind: 'postgres', url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE } as const)
+      : ({ kind: 'pglite', dataDir: env.AUDITLINE_DATA_DIR } as const),
+    graphiql: env.GRAPHIQL ?? env.NODE_ENV !== 'production',
+    limits: {
+      maxBodyBytes: env.MAX_BODY_BYTES,
+      maxQueryDepth: env.MAX_QUERY_DEPTH,
+      maxQueryCost: env.MAX_QUERY_COST,
+      maxWebSocketConnections: env.MAX_WS_CONNECTIONS,
+    },
+    logLevel: env.LOG_LEVEL,
+  }));
+
+export type Config = z.output<typeof environmentSchema>;
+export type DatabaseConfig = Config['database'];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; lists every bad variable by name at once instead of stopping at the first. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = environmentSchema.safeParse(present);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      return `${name}: ${issue.message} (got ${JSON.stringify(present[name] ?? null)})`;
+    }),
+  );
+}

@@ -1,0 +1,102 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import type { DatabaseConfig } from '../config.ts';
+import { schema } from './tables.ts';
+
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** Runs raw SQL outside drizzle (whose postgres.js client has its JSON serializers swapped). */
+export interface RawSql {
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+}
+
+export interface Notification {
+  channel: string;
+  payload: string;
+}
+
+export interface DatabaseHandle {
+  kind: 'postgres' | 'pglite';
+  db: Database;
+  raw: RawSql;
+  /**
+   * Subscribes to a NOTIFY channel on the process's listener connection. `onListening` runs each time
+   * the LISTEN is (re)established, so callers can catch up on whatever they missed while it was down.
+   */
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onListening?: () => void,
+  ): Promise<() => Promise<void>>;
+  /** Runs `work` while holding a session-level advisory lock, on its own connection. Null when another holds it. */
+  tryWithAdvisoryLock<T>(
+    lockId: bigint,
+    work: () => Promise<T>,
+  ): Promise<{ acquired: true; value: T } | { acquired: false }>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
+  return config.kind === 'postgres' ? openPostgres(config.url, config.poolSize) : openPglite(config.dataDir);
+}
+
+function openPostgres(url: string, poolSize: number): DatabaseHandle {
+  const options = { max: poolSize, onnotice: () => {}, connection: { application_name: 'auditline' } };
+  const client = postgres(url, options);
+  const rawClient = postgres(url, { ...options, max: Math.max(2, Math.ceil(poolSize / 4)) });
+  const db = drizzlePostgres(client, { schema }) as unknown as Database;
+  return {
+    kind: 'postgres',
+    db,
+    raw: { query: async (text, params = []) => (await rawClient.unsafe(text, params as never[])) as never },
+    async listen(channel, onNotify, onListening) {
+      const subscription = await rawClient.listen(channel, onNotify, onListening);
+      return () => subscription.unlisten();
+    },
+    async tryWithAdvisoryLock(lockId, work) {
+      const connection = await rawClient.reserve();
+      try {
+        const [row] = await connection`select pg_try_advisory_lock(${lockId.toString()}::bigint) as acquired`;
+        if (!row?.acquired) return { acquired: false };
+        try {
+          return { acquired: true, value: await work() };
+        } finally {
+          await connection`select pg_advisory_unlock(${lockId.toString()}::bigint)`;
+        }
+      } finally {
+        connection.release();
+      }
+    },
+    async close() {
+      await Promise.all([client.end({ timeout: 5 }), rawClient.end({ timeout: 5 })]);
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
+  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  return {
+    kind: 'pglite',
+    db,
+    raw: { query: async (text, params = []) => (await client.query(text, params)).rows as never },
+    async listen(channel, onNotify, onListening) {
+      const unlisten = await client.listen(channel, onNotify);
+      onListening?.();
+      return unlisten;
+    },
+    // One embedded connection serves one process, so the lock is always ours.
+    async tryWithAdvisoryLock(_lockId, work) {
+      return { acquired: true, value: await work() };
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import { and, eq, gt, gte, inArray, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { events } from '../db/tables.ts';
+import { badInput } from '../errors.ts';
+import { fromPublicId } from '../ids.ts';
+import { ACTION_PATTERN } from './emit-input.ts';
+import { parseIpOrCidr } from './ip.ts';
+import { parseSearchQuery, SearchSyntaxError, type SearchTerm } from './search-syntax.ts';
+
+/** The GraphQL `EventFilter`, shared by `events`, `eventStream` and exports. */
+export interface EventFilter {
+  organizationId?: string | null;
+  actions?: string[] | null;
+  actorIds?: string[] | null;
+  actorTypes?: string[] | null;
+  targetIds?: string[] | null;
+  targetTypes?: string[] | null;
+  occurredAfter?: Date | null;
+  occurredBefore?: Date | null;
+  ipAddress?: string | null;
+  search?: string | null;
+  metadata?: unknown;
+}
+
+const MAX_LIST = 100;
+
+/** Upper bound of a prefix range under the C collation the action column uses. */
+const afterPrefix = (prefix: string) =>
+  prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
+
+const textArray = (values: string[]) =>
+  sql`array[${sql.join(
+    values.map((value) => sql`${value}`),
+    sql`, `,
+  )}]::text[]`;
+
+function actionCondition(pattern: string, path: string[]): SQL {
+  if (pattern.endsWith('*')) {
+    const prefix = pattern.slice(0, -1);
+    if (prefix === '' || !/^[a-z0-9_.]+$/.test(prefix)) {
+      throw badInput(`"${pattern}" is not an action or an action prefix like "user.*"`, path);
+    }
+    return and(gte(events.action, prefix), lt(events.action, afterPrefix(prefix)))!;
+  }
+  if (!ACTION_PATTERN.test(pattern)) throw badInput(`"${pattern}" is not an action like "user.login"`, path);
+  return eq(events.action, pattern);
+}
+
+function ipCondition(value: string, path: string[]): SQL {
+  const network = parseIpOrCidr(value);
+  if (!network) throw badInput(`"${value}" is not an IP address or CIDR range`, path);
+  return sql`${events.ipAddress} <<= ${`${network.address}/${network.prefix}`}::inet`;
+}
+
+function textCondition(text: string): SQL {
+  return sql`${events.searchText} like ${`%${escapeLike(text.toLowerCase())}%`}`;
+}
+
+function listOf(values: string[] | null | undefined, path: string[]): string[] | null {
+  if (!values || values.length === 0) return null;
+  if (values.length > MAX_LIST) throw badInput(`${path.join('.')} takes at most ${MAX_LIST} values`, path);
+  return values;
+}
+
+function filterConditions(filter: EventFilter): SQL[] {
+  const conditions: SQL[] = [];
+  const actions = listOf(filter.actions, ['filter', 'actions']);
+  if (actions)
+    conditions.push(or(...actions.map((a, i) => actionCondition(a, ['filter', 'actions', String(i)])))!);
+  const actorIds = listOf(filter.actorIds, ['filter', 'actorIds']);
+  if (actorIds) conditions.push(inArray(events.actorId, actorIds));
+  const actorTypes = listOf(filter.actorTypes, ['filter', 'actorTypes']);
+  if (actorTypes) conditions.push(inArray(events.actorType, actorTypes));
+  const targetIds = listOf(filter.targetIds, ['filter', 'targetIds']);
+  if (targetIds) conditions.push(sql`${events.targetIds} && ${textArray(targetIds)}`);
+  const targetTypes = listOf(filter.targetTypes, ['filter', 'targetTypes']);
+  if (targetTypes) conditions.push(sql`${events.targetTypes} && ${textArray(targetTypes)}`);
+  if (filter.occurredAfter) conditions.push(gte(events.occurredAt, filter.occurredAfter));
+  if (filter.occurredBefore) conditions.push(lt(events.occurredAt, filter.occurredBefore));
+  if (filter.ipAddress) conditions.push(ipCondition(filter.ipAddress, ['filter', 'ipAddress']));
+  if (filter.search?.trim()) conditions.push(textCondition(filter.search.trim()));
+  if (filter.metadata !== null && filter.metadata !== undefined) {
+    if (typeof filter.metadata !== 'object' || Array.isArray(filter.metadata)) {
+      throw badInput('filter.metadata must be a JSON object to match by containment', ['filter', 'metadata']);
+    }
+    conditions.push(sql`${events.metadata} @> ${JSON.stringify(filter.metadata)}::text::jsonb`);
+  }
+  return conditions;
+}
+
+function termCondition(term: SearchTerm): SQL {
+  switch (term.field) {
+    case 'action':
+      return term.prefix ? actionCondition(`${term.value}*`, ['query']) : eq(events.action, term.value);
+    case 'actor':
+      return eq(events.actorId, term.value);
+    case 'actor_type':
+      return eq(events.actorType, term.value);
+    case 'target':
+      return sql`${events.targetIds} && ${textArray([term.value])}`;
+    case 'target_type':
+      return sql`${events.targetTypes} && ${textArray([term.value])}`;
+    case 'ip':
+      return ipCondition(term.value, ['query']);
+    case 'text':
+      return textCondition(term.value);
+    case 'created':
+      return and(
+        term.gte ? gte(events.occurredAt, term.gte) : undefined,
+        term.gt ? gt(events.occurredAt, term.gt) : undefined,
+        term.lte ? lte(events.occurredAt, term.lte) : undefined,
+        term.lt ? lt(events.occurredAt, term.lt) : undefined,
+      )!;
+  }
+}
+
+function queryConditions(query: string | null | undefined): SQL[] {
+  if (!query?.trim()) return [];
+  let terms: SearchTerm[];
+  try {
+    terms = parseSearchQuery(query);
+  } catch (error) {
+    if (error instanceof SearchSyntaxError) throw badInput(error.message, ['query']);
+    throw error;
+  }
+  // `IS NOT TRUE` so that a negated term also keeps rows where the column is NULL (no IP, say).
+  return terms.map((term) =>
+    term.negated ? sql`(${termCondition(term)}) is not true` : termCondition(term),
+  );
+}
+
+/** The organization a filter asks for, as a stored uuid (null when it names none). */
+export function requestedOrganization(filter: EventFilter | null | undefined): string | null {
+  const requested = filter?.organizationId;
+  if (!requested) return null;
+  const uuid = fromPublicId('org', requested);
+  if (!uuid) throw badInput(`"${requested}" is not an organization id`, ['filter', 'organizationId']);
+  return requested;
+}
+
+/**
+ * One compiler for `filter` + `query`, used by the connection, the live stream and exports, so the
+ * three always agree on what matches. `organizationUuid` is the tenant wall: null only for a platform
+ * key reading across organizations.
+ */
+export function compileEventWhere(
+  organizationUuid: string | null,
+  filter: EventFilter | null | undefined,
+  query: string | null | undefined,
+): SQL | undefined {
+  const conditions = [
+    organizationUuid ? eq(events.organizationId, organizationUuid) : undefined,
+    ...filterConditions(filter ?? {}),
+    ...queryConditions(query),
+  ].filter((condition): condition is SQL => condition !== undefined);
+  return conditions.length > 0 ? and(...conditions) : undefined;
+}

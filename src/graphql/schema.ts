@@ -1,0 +1,11 @@
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './node.graphql.ts';
+import '../tenancy/organization.graphql.ts';
+import '../events/event.graphql.ts';
+import '../events/emit.graphql.ts';
+
+export const schema = builder.toSchema();
+
+/** What `schema/schema.graphql` holds: sorted so the file diffs cleanly. */
+export const printableSchema = lexicographicSortSchema(schema);

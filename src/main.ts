@@ -1,0 +1,74 @@
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { openDatabase } from './db/client.ts';
+import { ensurePartitions, migrateDatabase } from './db/migrate.ts';
+import { createLogger } from './logger.ts';
+import { bootstrapFirstRun } from './tenancy/bootstrap.ts';
+
+const MAINTENANCE_INTERVAL_MS = 60 * 60 * 1000;
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const database = await openDatabase(config.database);
+  logger.info(
+    config.database.kind === 'postgres'
+      ? 'Using PostgreSQL from DATABASE_URL'
+      : `Using embedded PostgreSQL (PGlite) with data in ${config.database.dataDir}`,
+  );
+  await migrateDatabase(database);
+
+  const firstRun = await bootstrapFirstRun(database.db);
+  if (firstRun) {
+    process.stdout.write(
+      [
+        '',
+        'First start: created the organization "default" and an API key with every scope.',
+        'This key is shown only now; store it somewhere safe:',
+        '',
+        `    ${firstRun.key.secret}`,
+        '',
+        `organization: ${firstRun.organization.id}   key id: ${firstRun.key.id}`,
+        `scopes: ${firstRun.key.scopes.join(', ')}`,
+        '',
+      ].join('\n') + '\n',
+    );
+  }
+
+  const app = buildApp({ config, database, logger });
+  const port = await app.start(config.port, config.host);
+  logger.info(
+    `Auditline is listening on http://localhost:${port}/graphql${config.graphiql ? ' (GraphiQL enabled)' : ''}`,
+  );
+
+  const maintenance = setInterval(() => {
+    ensurePartitions(database).catch((error) =>
+      logger.error('Partition maintenance failed', { error: String(error) }),
+    );
+  }, MAINTENANCE_INTERVAL_MS);
+  maintenance.unref();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received; finishing in-flight work`);
+    clearInterval(maintenance);
+    await app.stop();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(
+      `Auditline failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+  }
+  process.exit(1);
+});

@@ -1,0 +1,90 @@
+import type { Server } from 'node:http';
+import type { ExecutionArgs } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import type { GraphQLContext, Services } from './graphql/context.ts';
+import type { ViewerState } from './tenancy/viewer.ts';
+
+export const CloseCodes = {
+  Unauthorized: 4401,
+  Forbidden: 4403,
+  /** The client reads too slowly; it should reconnect and resume from its last cursor. */
+  SlowConsumer: 4408,
+  TooManyConnections: 4429,
+  KeyRevoked: 4410,
+} as const;
+
+type Enveloped = ReturnType<YogaServerInstance<Record<string, unknown>, GraphQLContext>['getEnveloped']>;
+
+/**
+ * graphql-ws on the HTTP server's `/graphql` path. Every operation runs through `yoga.getEnveloped()`,
+ * so the same plugins (depth and cost limits, error masking) and the same context apply as over HTTP.
+ * The key is checked once, at connection_init, from `connectionParams.authorization`.
+ */
+export function attachWebSocketServer(options: {
+  server: Server;
+  yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+  services: Services;
+  maxConnections: number;
+}) {
+  const webSocketServer = new WebSocketServer({
+    server: options.server,
+    path: '/graphql',
+    maxPayload: 1024 * 1024,
+  });
+  webSocketServer.on('connection', (socket) => {
+    if (webSocketServer.clients.size > options.maxConnections) {
+      socket.close(CloseCodes.TooManyConnections, 'Too many connections (MAX_WS_CONNECTIONS)');
+    }
+  });
+
+  const graphqlWs = useServer<Record<string, unknown>, { auth: ViewerState }>(
+    {
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        const auth = await options.services.authenticator.fromAuthorizationHeader(
+          typeof authorization === 'string' ? authorization : undefined,
+        );
+        if (!auth.viewer) {
+          ctx.extra.socket.close(CloseCodes.Unauthorized, auth.problem.slice(0, 120));
+          return false;
+        }
+        ctx.extra.auth = auth;
+        return true;
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        const enveloped: Enveloped = options.yoga.getEnveloped({
+          ...ctx,
+          auth: ctx.extra.auth,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params: payload,
+        });
+        const document = enveloped.parse(payload.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        const args: ExecutionArgs = {
+          schema: enveloped.schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue: { execute: enveloped.execute, subscribe: enveloped.subscribe },
+        };
+        return args;
+      },
+      execute: (args) => (args.rootValue as { execute: Enveloped['execute'] }).execute(args),
+      subscribe: (args) => (args.rootValue as { subscribe: Enveloped['subscribe'] }).subscribe(args),
+    },
+    webSocketServer,
+  );
+
+  return {
+    webSocketServer,
+    async close() {
+      await graphqlWs.dispose();
+      await new Promise<void>((resolve) => webSocketServer.close(() => resolve()));
+    },
+  };
+}
