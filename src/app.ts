@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createBackgroundWorkers } from './background.ts';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import { EventWriter } from './events/writer.ts';
@@ -13,9 +14,11 @@ import type { ViewerState } from './tenancy/viewer.ts';
 import { attachWebSocketServer } from './websocket.ts';
 
 export interface AppDependencies {
-  config: Pick<Config, 'graphiql' | 'limits'>;
+  config: Config;
   database: DatabaseHandle;
   logger?: Logger;
+  /** Background workers (partition upkeep, …) run with the server unless this is false. */
+  runBackgroundWorkers?: boolean;
 }
 
 export interface App {
@@ -35,7 +38,12 @@ query RecentFailedLogins {
 }
 `;
 
-export function buildApp({ config, database, logger = createLogger('info') }: AppDependencies): App {
+export function buildApp({
+  config,
+  database,
+  logger = createLogger('info'),
+  runBackgroundWorkers = true,
+}: AppDependencies): App {
   const services: Services = {
     database,
     writer: new EventWriter(database),
@@ -92,15 +100,21 @@ export function buildApp({ config, database, logger = createLogger('info') }: Ap
     return yoga(req, res, { req });
   }
 
+  const workers = runBackgroundWorkers ? createBackgroundWorkers({ config, database, services, logger }) : [];
+
   return {
     yoga,
     services,
-    start: (port, host) =>
-      new Promise((resolve, reject) => {
+    async start(port, host) {
+      const bound = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-      }),
+      });
+      for (const worker of workers) worker.start();
+      return bound;
+    },
     async stop() {
+      await Promise.all(workers.map((worker) => worker.stop()));
       await webSockets.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,11 +1,9 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
-import { ensurePartitions, migrateDatabase } from './db/migrate.ts';
+import { migrateDatabase } from './db/migrate.ts';
 import { createLogger } from './logger.ts';
 import { bootstrapFirstRun } from './tenancy/bootstrap.ts';
-
-const MAINTENANCE_INTERVAL_MS = 60 * 60 * 1000;
 
 async function main() {
   const config = loadConfig();
@@ -41,19 +39,11 @@ async function main() {
     `Auditline is listening on http://localhost:${port}/graphql${config.graphiql ? ' (GraphiQL enabled)' : ''}`,
   );
 
-  const maintenance = setInterval(() => {
-    ensurePartitions(database).catch((error) =>
-      logger.error('Partition maintenance failed', { error: String(error) }),
-    );
-  }, MAINTENANCE_INTERVAL_MS);
-  maintenance.unref();
-
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info(`${signal} received; finishing in-flight work`);
-    clearInterval(maintenance);
     await app.stop();
     await database.close();
     process.exit(0);

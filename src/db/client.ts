@@ -41,15 +41,28 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
-  return config.kind === 'postgres' ? openPostgres(config.url, config.poolSize) : openPglite(config.dataDir);
+export interface OpenOptions {
+  /** Called with each statement drizzle sends (tests count queries with it). */
+  onQuery?: (query: string) => void;
 }
 
-function openPostgres(url: string, poolSize: number): DatabaseHandle {
-  const options = { max: poolSize, onnotice: () => {}, connection: { application_name: 'auditline' } };
-  const client = postgres(url, options);
-  const rawClient = postgres(url, { ...options, max: Math.max(2, Math.ceil(poolSize / 4)) });
-  const db = drizzlePostgres(client, { schema }) as unknown as Database;
+export async function openDatabase(
+  config: DatabaseConfig,
+  options: OpenOptions = {},
+): Promise<DatabaseHandle> {
+  return config.kind === 'postgres'
+    ? openPostgres(config.url, config.poolSize, options)
+    : openPglite(config.dataDir, options);
+}
+
+const drizzleLogger = (options: OpenOptions) =>
+  options.onQuery ? { logQuery: (query: string) => options.onQuery!(query) } : false;
+
+function openPostgres(url: string, poolSize: number, options: OpenOptions): DatabaseHandle {
+  const clientOptions = { max: poolSize, onnotice: () => {}, connection: { application_name: 'auditline' } };
+  const client = postgres(url, clientOptions);
+  const rawClient = postgres(url, { ...clientOptions, max: Math.max(2, Math.ceil(poolSize / 4)) });
+  const db = drizzlePostgres(client, { schema, logger: drizzleLogger(options) }) as unknown as Database;
   return {
     kind: 'postgres',
     db,
@@ -78,10 +91,10 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
   };
 }
 
-async function openPglite(dataDir: string): Promise<DatabaseHandle> {
+async function openPglite(dataDir: string, options: OpenOptions): Promise<DatabaseHandle> {
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
   const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
-  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  const db = drizzlePglite(client, { schema, logger: drizzleLogger(options) }) as unknown as Database;
   return {
     kind: 'pglite',
     db,

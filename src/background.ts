@@ -1,0 +1,61 @@
+import type { Config } from './config.ts';
+import type { DatabaseHandle } from './db/client.ts';
+import { ensurePartitions } from './db/migrate.ts';
+import type { Services } from './graphql/context.ts';
+import type { Logger } from './logger.ts';
+
+/** Work a server process does besides answering requests; started by `app.start()`, stopped by `app.stop()`. */
+export interface BackgroundWorker {
+  name: string;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface WorkerContext {
+  config: Config;
+  database: DatabaseHandle;
+  services: Services;
+  logger: Logger;
+}
+
+/** Runs `task` now and then every `intervalMs`, never overlapping itself; failures are logged, not fatal. */
+export function intervalWorker(
+  name: string,
+  intervalMs: number,
+  logger: Logger,
+  task: () => Promise<void>,
+): BackgroundWorker {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  const tick = () => {
+    if (running) return;
+    running = task()
+      .catch((error) => logger.error(`${name} failed`, { error: String(error) }))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  return {
+    name,
+    start() {
+      tick();
+      timer = setInterval(tick, intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+const PARTITION_MAINTENANCE_MS = 60 * 60 * 1000;
+
+/** Every feature's background work, in start order. */
+export function createBackgroundWorkers(context: WorkerContext): BackgroundWorker[] {
+  return [
+    intervalWorker('partition maintenance', PARTITION_MAINTENANCE_MS, context.logger, async () => {
+      await ensurePartitions(context.database);
+    }),
+  ];
+}
