@@ -2,6 +2,7 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './src/db/tables.ts',
+  // Every feature's tables; add yours here when it gets its own tables.ts.
+  schema: ['./src/db/tables.ts'],
   out: './drizzle',
 });
