@@ -1,0 +1,68 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { organizations } from '../db/tables.ts';
+
+/** PostgreSQL `xid8`, read back as a decimal string (the stream cursor's first half). */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
+
+/**
+ * A continuous log stream to a customer's SIEM or bucket. The cursor is a stream position
+ * (`xid`, `id`) that moves only after the receiver acknowledged everything up to it.
+ */
+export const destinations = pgTable(
+  'export_destinations',
+  {
+    id: uuid('id').primaryKey(),
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    name: text('name').notNull(),
+    /** webhook, splunk-hec, syslog, s3, sentinel, datadog */
+    type: text('type').notNull(),
+    url: text('url').notNull(),
+    /** An export format: jsonl, csv, cef, leef, ocsf, ecs. */
+    format: text('format').notNull(),
+    actions: text('actions').array().notNull().default(sql`'{}'::text[]`),
+    query: text('query'),
+    /** Transport settings that are not secret (Splunk index, S3 region, a private CA, …). */
+    options: jsonb('options').notNull().default(sql`'{}'::jsonb`),
+    /** Write-only credentials, sealed with DESTINATION_SECRETS_KEY when it is set. */
+    sealedSecret: text('sealed_secret'),
+    /** ACTIVE, PAUSED or FAILING. */
+    status: text('status').notNull().default('ACTIVE'),
+    cursorXid: xid8('cursor_xid').notNull(),
+    cursorId: uuid('cursor_id').notNull(),
+    /** End of a batch that failed after it may have reached the receiver: resent as is, counted as duplicates. */
+    resendThroughXid: xid8('resend_through_xid'),
+    resendThroughId: uuid('resend_through_id'),
+    /** Consecutive failed attempts since the last success. */
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamptz('next_attempt_at'),
+    lastSuccessAt: timestamptz('last_success_at'),
+    lastError: text('last_error'),
+    lastErrorAt: timestamptz('last_error_at'),
+    deliveredCount: bigint('delivered_count', { mode: 'number' }).notNull().default(0),
+    duplicatesCount: bigint('duplicates_count', { mode: 'number' }).notNull().default(0),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('export_destinations_org_name_idx').on(t.organizationId, t.name),
+    index('export_destinations_status_idx').on(t.status, t.nextAttemptAt),
+  ],
+);
+
+export const exportSchema = { destinations };
