@@ -24,6 +24,19 @@ const environmentSchema = z
     MAX_QUERY_COST: positiveInt(5000),
     MAX_WS_CONNECTIONS: positiveInt(10_000),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    EXPORT_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    EXPORT_LINK_TTL_SECONDS: positiveInt(15 * 60),
+    PUBLIC_URL: z.string().url().optional(),
+    DESTINATION_SECRETS_KEY: z
+      .string()
+      .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/, 'must be 32 bytes as 64 hex digits or base64')
+      .optional(),
+    DELIVERY_BATCH_SIZE: positiveInt(500),
+    DELIVERY_TICK_MS: positiveInt(5000),
+    DELIVERY_RETRY_BASE_MS: positiveInt(1000),
+    DELIVERY_RETRY_MAX_MS: positiveInt(5 * 60 * 1000),
+    DELIVERY_FAILING_AFTER: positiveInt(5),
+    DELIVERY_TIMEOUT_MS: positiveInt(30_000),
   })
   .transform((env) => ({
     environment: env.NODE_ENV,
@@ -40,6 +53,20 @@ const environmentSchema = z
       maxWebSocketConnections: env.MAX_WS_CONNECTIONS,
     },
     logLevel: env.LOG_LEVEL,
+    export: {
+      signingSecret: env.EXPORT_SIGNING_SECRET ?? null,
+      linkTtlSeconds: env.EXPORT_LINK_TTL_SECONDS,
+      publicUrl: env.PUBLIC_URL ?? null,
+      secretsKey: env.DESTINATION_SECRETS_KEY ?? null,
+      delivery: {
+        batchSize: env.DELIVERY_BATCH_SIZE,
+        tickMs: env.DELIVERY_TICK_MS,
+        retryBaseMs: env.DELIVERY_RETRY_BASE_MS,
+        retryMaxMs: env.DELIVERY_RETRY_MAX_MS,
+        failingAfter: env.DELIVERY_FAILING_AFTER,
+        timeoutMs: env.DELIVERY_TIMEOUT_MS,
+      },
+    },
   }));
 
 export type Config = z.output<typeof environmentSchema>;
