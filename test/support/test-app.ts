@@ -49,12 +49,12 @@ let counter = 0;
 export const uniqueName = (prefix = 'org') =>
   `${prefix}-${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
-export async function createTestApp(backend: Backend): Promise<TestApp> {
+export async function createTestApp(backend: Backend, environment: Record<string, string> = {}): Promise<TestApp> {
   const queries: string[] = [];
   const database = await openDatabase(backend.config, { onQuery: (query) => queries.push(query) });
   await migrateDatabase(database);
   const app = buildApp({
-    config: testConfig(),
+    config: testConfig(environment),
     database,
     logger: createLogger('silent'),
     runBackgroundWorkers: false,
