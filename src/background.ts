@@ -1,8 +1,9 @@
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
-import { ensurePartitions } from './db/migrate.ts';
+import { createDeliveryWorker } from './export/delivery-worker.ts';
 import type { Services } from './graphql/context.ts';
 import type { Logger } from './logger.ts';
+import { retentionWorker } from './retention/scheduler.ts';
 
 /** Work a server process does besides answering requests; started by `app.start()`, stopped by `app.stop()`. */
 export interface BackgroundWorker {
@@ -49,13 +50,11 @@ export function intervalWorker(
   };
 }
 
-const PARTITION_MAINTENANCE_MS = 60 * 60 * 1000;
-
 /** Every feature's background work, in start order. */
 export function createBackgroundWorkers(context: WorkerContext): BackgroundWorker[] {
   return [
-    intervalWorker('partition maintenance', PARTITION_MAINTENANCE_MS, context.logger, async () => {
-      await ensurePartitions(context.database);
-    }),
+    createDeliveryWorker(context.database, context.services.exports, context.logger),
+    // Creates partitions ahead and purges expired events, on one instance per database.
+    retentionWorker(context),
   ];
 }

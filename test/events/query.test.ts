@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from '../support/backends.ts';
-import { createTestApp, EMIT_MANY, EVENTS, type Tenant, type TestApp } from '../support/test-app.ts';
+import {
+  createTestApp,
+  EMIT_MANY,
+  EVENTS,
+  type GraphQLResponse,
+  type Tenant,
+  type TestApp,
+} from '../support/test-app.ts';
 
 const at = (day: string, time = '12:00:00.000') => `${day}T${time}Z`;
 
@@ -141,7 +148,7 @@ describe.each(backends())('querying events on $name', (backend) => {
     let after: string | null = null;
     let pages = 0;
     for (;;) {
-      const result = await tenant.gql(EVENTS, { first: 2, after });
+      const result: GraphQLResponse = await tenant.gql(EVENTS, { first: 2, after });
       const connection = result.data!.events;
       forward.push(...connection.edges.map((edge: { node: { id: string } }) => edge.node.id));
       pages += 1;
@@ -154,7 +161,7 @@ describe.each(backends())('querying events on $name', (backend) => {
     const backward: string[] = [];
     let before: string | null = null;
     for (;;) {
-      const result = await tenant.gql(EVENTS, { last: 4, before });
+      const result: GraphQLResponse = await tenant.gql(EVENTS, { last: 4, before });
       const connection = result.data!.events;
       backward.unshift(...connection.edges.map((edge: { node: { id: string } }) => edge.node.id));
       if (!connection.pageInfo.hasPreviousPage) break;
