@@ -11,7 +11,11 @@ describe('configuration', () => {
 
   it('uses PostgreSQL when DATABASE_URL is set, and hides GraphiQL in production', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/audit', NODE_ENV: 'production' });
-    expect(config.database).toMatchObject({ kind: 'postgres', url: 'postgres://u@db:5432/audit', poolSize: 10 });
+    expect(config.database).toMatchObject({
+      kind: 'postgres',
+      url: 'postgres://u@db:5432/audit',
+      poolSize: 10,
+    });
     expect(config.graphiql).toBe(false);
   });
 

@@ -48,7 +48,12 @@ describe('npm start', () => {
       body: JSON.stringify({ query: '{ viewer { scopes organization { name } } }' }),
     });
     expect(await response.json()).toEqual({
-      data: { viewer: { scopes: ['events:write', 'events:read', 'events:stream', 'admin'], organization: { name: 'default' } } },
+      data: {
+        viewer: {
+          scopes: ['events:write', 'events:read', 'events:stream', 'admin'],
+          organization: { name: 'default' },
+        },
+      },
     });
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);

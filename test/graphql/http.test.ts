@@ -19,7 +19,11 @@ describe.each(backends())('the HTTP server on $name', (backend) => {
   const post = (body: string, headers: Record<string, string> = {}) =>
     fetch(`${base}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.key.secret}`, ...headers },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${tenant.key.secret}`,
+        ...headers,
+      },
       body,
     });
 
@@ -33,7 +37,9 @@ describe.each(backends())('the HTTP server on $name', (backend) => {
       },
     });
     const failedMusts = results.filter((result) => result.name.startsWith('MUST') && result.status !== 'ok');
-    expect(failedMusts.map((result) => `${result.name}: ${'reason' in result ? result.reason : ''}`)).toEqual([]);
+    expect(failedMusts.map((result) => `${result.name}: ${'reason' in result ? result.reason : ''}`)).toEqual(
+      [],
+    );
     expect(results.length).toBeGreaterThan(20);
   });
 
@@ -43,7 +49,10 @@ describe.each(backends())('the HTTP server on $name', (backend) => {
   });
 
   it('refuses a body over MAX_BODY_BYTES before reading it', async () => {
-    const huge = JSON.stringify({ query: EMIT, variables: { input: loginEvent({ metadata: { x: 'y'.repeat(9 << 20) } }) } });
+    const huge = JSON.stringify({
+      query: EMIT,
+      variables: { input: loginEvent({ metadata: { x: 'y'.repeat(9 << 20) } }) },
+    });
     const response = await post(huge);
     expect(response.status).toBe(413);
     expect((await response.json()).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
