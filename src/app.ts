@@ -6,6 +6,8 @@ import { createBackgroundWorkers } from './background.ts';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import { EventWriter } from './events/writer.ts';
+import { EXPORTS_PATH, serveExportDownload } from './export/download.ts';
+import { createExportService } from './export/service.ts';
 import { createContext, type GraphQLContext, type Services } from './graphql/context.ts';
 import { schema } from './graphql/schema.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -48,6 +50,7 @@ export function buildApp({
     database,
     writer: new EventWriter(database),
     authenticator: new Authenticator(database.db),
+    exports: createExportService(config),
   };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
@@ -85,6 +88,7 @@ export function buildApp({
   async function route(req: IncomingMessage, res: ServerResponse) {
     const path = req.url?.split('?')[0];
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path?.startsWith(EXPORTS_PATH)) return serveExportDownload(req, res, { config, database, logger });
     if (path === '/readyz') {
       try {
         await database.raw.query('select 1');

@@ -3,6 +3,7 @@ import type { DatabaseHandle } from '../db/client.ts';
 import type { AuditEvent } from '../events/event.ts';
 import { loadEvents } from '../events/query.ts';
 import type { EventWriter } from '../events/writer.ts';
+import type { ExportService } from '../export/service.ts';
 import { fromPublicId } from '../ids.ts';
 import type { Authenticator } from '../tenancy/authenticate.ts';
 import { loadOrganizations, type Organization } from '../tenancy/organizations.ts';
@@ -13,6 +14,8 @@ export interface Services {
   database: DatabaseHandle;
   writer: EventWriter;
   authenticator: Authenticator;
+  /** Export link signing, destination secrets and delivery settings. */
+  exports: ExportService;
 }
 
 export interface Loaders {

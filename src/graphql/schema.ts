@@ -4,6 +4,8 @@ import './node.graphql.ts';
 import '../tenancy/organization.graphql.ts';
 import '../events/event.graphql.ts';
 import '../events/emit.graphql.ts';
+import '../export/export.graphql.ts';
+import '../export/destination.graphql.ts';
 
 export const schema = builder.toSchema();
 

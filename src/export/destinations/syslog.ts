@@ -1,0 +1,135 @@
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { hostname } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
+import type { AuditEvent } from '../../events/event.ts';
+import { classifyAction } from '../action-mapping.ts';
+import { DeliveryError, type OutgoingBatch, type Transport, type TransportSettings } from './transport.ts';
+
+export interface SyslogOptions {
+  /** PEM of a CA to trust for `tls://` besides the system ones. */
+  caCertificate?: string;
+  hostname?: string;
+  appName?: string;
+}
+
+export interface SyslogAddress {
+  secure: boolean;
+  host: string;
+  port: number;
+}
+
+/** `tcp://host:port` or `tls://host:port`. */
+export function parseSyslogUrl(url: string): SyslogAddress | null {
+  const match = /^(tcp|tls):\/\/(\[[^\]]+\]|[^:/\s]+):(\d{1,5})\/?$/.exec(url.trim());
+  if (!match) return null;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return null;
+  return { secure: match[1] === 'tls', host: match[2]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** LOG_AUDIT (13) is the facility RFC 5424 has for audit records. */
+const FACILITY_LOG_AUDIT = 13;
+
+/** The 0-10 CEF severity as a syslog severity: informational, notice, warning, critical. */
+export function syslogSeverity(cefSeverity: number): number {
+  if (cefSeverity >= 9) return 2;
+  if (cefSeverity >= 7) return 4;
+  if (cefSeverity >= 4) return 5;
+  return 6;
+}
+
+const printable = (value: string, max: number) => value.replace(/[^\x21-\x7e]/g, '_').slice(0, max) || '-';
+
+/** One RFC 5424 message with RFC 6587 octet-counting framing: `LEN <PRI>1 TIMESTAMP HOST APP - MSGID - MSG`. */
+export function syslogFrame(event: AuditEvent, record: string, options: SyslogOptions): Buffer {
+  const priority = FACILITY_LOG_AUDIT * 8 + syslogSeverity(classifyAction(event.action).severity);
+  const host = printable(options.hostname ?? hostname(), 255);
+  const app = printable(options.appName ?? 'auditline', 48);
+  const message = Buffer.from(
+    `<${priority}>1 ${event.occurredAt.toISOString()} ${host} ${app} - audit - ${record}`,
+    'utf8',
+  );
+  return Buffer.concat([Buffer.from(`${message.length} `, 'ascii'), message]);
+}
+
+/**
+ * Syslog over TCP or TLS. TCP syslog has no acknowledgement of its own, so each batch gets its own
+ * connection: the frames, then our FIN, and the batch counts as received once the receiver, having
+ * read up to that FIN, closes its side too.
+ */
+export function syslogTransport(settings: TransportSettings): Transport {
+  const address = parseSyslogUrl(settings.url);
+  if (!address) throw new Error('A syslog URL looks like tcp://host:port or tls://host:port');
+  const options = settings.options as SyslogOptions;
+  return {
+    maxBatchBytes: 4 * 1024 * 1024,
+    send(batch: OutgoingBatch) {
+      const payload = Buffer.concat(
+        batch.records.map((record, index) => syslogFrame(batch.events[index]!, record, options)),
+      );
+      return sendAndAwaitClose(address, options, payload, settings.timeoutMs);
+    },
+  };
+}
+
+function sendAndAwaitClose(
+  address: SyslogAddress,
+  options: SyslogOptions,
+  payload: Buffer,
+  timeoutMs: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let written = false;
+    let receiverClosed = false;
+    let settled = false;
+    const where = `${address.secure ? 'tls' : 'tcp'}://${address.host}:${address.port}`;
+    const finish = (error?: DeliveryError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve();
+    };
+    const onConnected = () => {
+      written = true;
+      socket.end(payload);
+    };
+    const socket: Socket = address.secure
+      ? tlsConnect(
+          {
+            host: address.host,
+            port: address.port,
+            ...(isIP(address.host) ? {} : { servername: address.host }),
+            ...(options.caCertificate ? { ca: options.caCertificate } : {}),
+          },
+          onConnected,
+        )
+      : netConnect({ host: address.host, port: address.port }, onConnected);
+    const timer = setTimeout(
+      () =>
+        finish(
+          new DeliveryError(`${where}: the receiver did not confirm within ${timeoutMs} ms`, {
+            mayHaveDelivered: written,
+          }),
+        ),
+      timeoutMs,
+    );
+    socket.on('data', () => {});
+    socket.on('end', () => {
+      receiverClosed = true;
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      finish(new DeliveryError(`${where}: ${error.message}`, { mayHaveDelivered: written }));
+    });
+    socket.on('close', () => {
+      if (receiverClosed && written) finish();
+      else
+        finish(
+          new DeliveryError(`${where}: connection closed before the batch was confirmed`, {
+            mayHaveDelivered: written,
+          }),
+        );
+    });
+  });
+}

@@ -1,0 +1,56 @@
+import type { AuditEvent } from '../../events/event.ts';
+import type { ExportFormat } from '../formats/index.ts';
+
+/** Events on their way to one destination, already formatted (one record per event, no separators). */
+export interface OutgoingBatch {
+  /** Same for every retry of the same events, so receivers can recognise a resend. */
+  id: string;
+  destinationId: string;
+  organizationId: string;
+  format: ExportFormat;
+  events: AuditEvent[];
+  records: string[];
+}
+
+export interface Transport {
+  /** Largest payload the receiver takes in one request; a batch is cut to fit (one event at least). */
+  readonly maxBatchBytes: number;
+  /** Most records the receiver takes in one request, when it has such a limit. */
+  readonly maxBatchEvents?: number;
+  /** Resolves only once the receiver acknowledged every record of the batch. */
+  send(batch: OutgoingBatch): Promise<void>;
+}
+
+export interface TransportSettings {
+  destinationUuid: string;
+  url: string;
+  format: ExportFormat;
+  options: Record<string, unknown>;
+  secret: string | null;
+  timeoutMs: number;
+}
+
+/**
+ * A failed send. `mayHaveDelivered` is false only when the receiver certainly has none of it (the
+ * connection was refused, or it answered with an error status); otherwise a resend may duplicate.
+ */
+export class DeliveryError extends Error {
+  readonly mayHaveDelivered: boolean;
+  readonly retryAfterMs: number | null;
+
+  constructor(message: string, options: { mayHaveDelivered: boolean; retryAfterMs?: number | null }) {
+    super(message);
+    this.name = 'DeliveryError';
+    this.mayHaveDelivered = options.mayHaveDelivered;
+    this.retryAfterMs = options.retryAfterMs ?? null;
+  }
+}
+
+const JSON_FORMATS: ReadonlySet<ExportFormat> = new Set(['jsonl', 'ocsf', 'ecs']);
+
+/** A record as a JSON value: the parsed object for JSON formats, the text line otherwise. */
+export function recordValue(format: ExportFormat, record: string): unknown {
+  return JSON_FORMATS.has(format) ? JSON.parse(record) : record;
+}
+
+export const isJsonFormat = (format: ExportFormat) => JSON_FORMATS.has(format);

@@ -1,0 +1,44 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/**
+ * Seals destination credentials before they are stored. With DESTINATION_SECRETS_KEY set they are
+ * AES-256-GCM encrypted; without it they are stored as given (still never returned by the API).
+ */
+export class SecretBox {
+  private readonly key: Buffer | null;
+
+  constructor(key: string | null) {
+    this.key = key ? Buffer.from(key, /^[0-9a-fA-F]{64}$/.test(key) ? 'hex' : 'base64') : null;
+  }
+
+  seal(secret: string): string {
+    if (!this.key) return `plain.${Buffer.from(secret, 'utf8').toString('base64url')}`;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const sealed = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+    return ['v1', iv, cipher.getAuthTag(), sealed]
+      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
+      .join('.');
+  }
+
+  open(sealed: string): string {
+    const [version, ...parts] = sealed.split('.');
+    if (version === 'plain') return Buffer.from(parts[0] ?? '', 'base64url').toString('utf8');
+    if (version !== 'v1' || parts.length !== 3)
+      throw new Error('The stored destination secret is not readable');
+    if (!this.key)
+      throw new Error(
+        'The destination secret is encrypted: set DESTINATION_SECRETS_KEY to the key that sealed it',
+      );
+    const [iv, tag, data] = parts.map((part) => Buffer.from(part, 'base64url')) as [Buffer, Buffer, Buffer];
+    const decipher = createDecipheriv('aes-256-gcm', this.key, iv);
+    decipher.setAuthTag(tag);
+    try {
+      return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
+    } catch {
+      throw new Error(
+        'The destination secret does not open with DESTINATION_SECRETS_KEY (was the key changed?)',
+      );
+    }
+  }
+}
