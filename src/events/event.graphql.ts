@@ -3,6 +3,7 @@ import type { GraphQLContext } from '../graphql/context.ts';
 import { fromPublicId } from '../ids.ts';
 import { OrganizationRef } from '../tenancy/organization.graphql.ts';
 import { organizationFor, requireScope } from '../tenancy/viewer.ts';
+import { countEventsBy, type EventCount, MAX_GROUPS } from './counts.ts';
 import type { AuditEvent, EventActor, EventContext, EventTarget } from './event.ts';
 import { compileEventWhere, type EventFilter, requestedOrganization } from './filter.ts';
 import { countEvents, type EventPage, findEventsPage } from './query.ts';
@@ -177,6 +178,45 @@ builder.queryField('event', (t) =>
     resolve: (_root, args, ctx) => {
       requireScope(ctx.auth, 'events:read');
       return ctx.loaders.event.load(args.id);
+    },
+  }),
+);
+
+const EventGroupingEnum = builder.enumType('EventGrouping', {
+  values: {
+    ACTION: {},
+    ACTOR: { description: 'Actor id.' },
+    ACTOR_TYPE: {},
+    IP_ADDRESS: {},
+    HOUR: { description: 'UTC hour of occurredAt, e.g. 2026-11-28T14:00:00Z.' },
+    DAY: { description: 'UTC day of occurredAt, e.g. 2026-11-28.' },
+  },
+});
+
+const EventCountRef = builder.objectRef<EventCount>('EventCount').implement({
+  fields: (t) => ({
+    key: t.exposeString('key', {
+      nullable: true,
+      description: 'The group; null for events without it (no IP, say).',
+    }),
+    count: t.exposeInt('count'),
+  }),
+});
+
+builder.queryField('eventCounts', (t) =>
+  t.field({
+    type: [EventCountRef],
+    description:
+      'Counts of matching events per group (busiest first; time buckets oldest first). Same filter and query as `events`. Scope events:read.',
+    args: {
+      filter: t.arg({ type: EventFilterInput }),
+      query: t.arg.string(),
+      groupBy: t.arg({ type: EventGroupingEnum, required: true }),
+      limit: t.arg.int({ defaultValue: 20, description: `At most ${MAX_GROUPS}.` }),
+    },
+    resolve: (_root, args, ctx) => {
+      const where = compileEventWhere(readScope(ctx, args.filter, 'events:read'), args.filter, args.query);
+      return countEventsBy(ctx.services.database.db, where, args.groupBy, args.limit ?? 20);
     },
   }),
 );

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { apiKeys } from '../db/tables.ts';
 import { AuditlineError, badInput } from '../errors.ts';
@@ -106,4 +106,19 @@ export async function verifyApiKeyToken(db: Database, token: string): Promise<Ke
     return { ok: false, reason: 'unknown' };
   if (row.revokedAt) return { ok: false, reason: 'revoked' };
   return { ok: true, key: toApiKey(row) };
+}
+
+/** Records that a key was used, at most once a minute per key so busy keys do not write on every request. */
+export async function touchApiKey(db: Database, keyId: string): Promise<void> {
+  const uuid = fromPublicId('key', keyId);
+  if (!uuid) return;
+  await db
+    .update(apiKeys)
+    .set({ lastUsedAt: new Date() })
+    .where(
+      and(
+        eq(apiKeys.id, uuid),
+        or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`)),
+      ),
+    );
 }

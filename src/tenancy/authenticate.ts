@@ -1,5 +1,5 @@
 import type { Database } from '../db/client.ts';
-import { verifyApiKeyToken } from './api-keys.ts';
+import { touchApiKey, verifyApiKeyToken } from './api-keys.ts';
 import { type ViewerState, viewerOf } from './viewer.ts';
 
 const CACHE_TTL_MS = 10_000;
@@ -32,6 +32,10 @@ export class Authenticator {
           viewer: null,
           problem: check.reason === 'revoked' ? 'This API key was revoked' : 'Unknown API key',
         };
+    if (check.ok) {
+      // Bookkeeping only: a failed write must not fail the request.
+      touchApiKey(this.db, check.key.id).catch(() => {});
+    }
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(token, { state, expiresAt: Date.now() + CACHE_TTL_MS });
     return state;

@@ -195,6 +195,51 @@ describe.each(backends())('querying events on $name', (backend) => {
     expect(page.data!.events.pageInfo.hasNextPage).toBe(true);
   });
 
+  it.each([
+    [
+      'ACTION',
+      {},
+      [
+        { key: 'user.login_failed', count: 2 },
+        { key: 'billing.plan_changed', count: 1 },
+      ],
+    ],
+    [
+      'ACTOR',
+      { query: 'action:user.*' },
+      [
+        { key: 'usr_ada', count: 2 },
+        { key: 'usr_bob', count: 1 },
+      ],
+    ],
+    [
+      'IP_ADDRESS',
+      { filter: { actions: ['user.login_failed'] } },
+      [
+        { key: '198.51.100.7', count: 1 },
+        { key: '203.0.113.10', count: 1 },
+      ],
+    ],
+    [
+      'DAY',
+      { query: 'created:2026-11-01..2026-11-02' },
+      [
+        { key: '2026-11-01', count: 1 },
+        { key: '2026-11-02', count: 1 },
+      ],
+    ],
+    ['HOUR', { query: 'created:2026-11-07' }, [{ key: '2026-11-07T23:00:00Z', count: 1 }]],
+  ])('counts events grouped by %s', async (groupBy, variables, expected) => {
+    const result = await tenant.gql(
+      `query($groupBy: EventGrouping!, $filter: EventFilter, $query: String) {
+        eventCounts(groupBy: $groupBy, filter: $filter, query: $query, limit: 2) { key count }
+      }`,
+      { groupBy, ...variables },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.eventCounts).toEqual(expected);
+  });
+
   it('loads Event.organization and node() lookups in one query per request', async () => {
     const many = await tenant.gql(
       `query { events(first: 6) { edges { node { organization { id name } } } } }`,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { revokeApiKey } from '../../src/tenancy/api-keys.ts';
+import { listApiKeys, revokeApiKey } from '../../src/tenancy/api-keys.ts';
 import { backends } from '../support/backends.ts';
 import { createTestApp, EMIT, EVENTS, loginEvent, type Tenant, type TestApp } from '../support/test-app.ts';
 
@@ -98,6 +98,18 @@ describe.each(backends())('API keys and tenant isolation on $name', (backend) =>
     expect(named.data!.emitEvent.event.organizationId).toBe(bob.organization.id);
     const read = await t.gql(EVENTS, { filter: { organizationId: bob.organization.id } }, platform.secret);
     expect(read.data!.events.totalCount).toBe(2);
+  });
+
+  it('records when a key was last used', async () => {
+    const key = await t.keyFor(alice.organization.id, ['events:read']);
+    expect(key.lastUsedAt).toBeNull();
+    await t.gql(EVENTS, {}, key.secret);
+    await expect
+      .poll(
+        async () =>
+          (await listApiKeys(t.database.db, alice.organization.id)).find((k) => k.id === key.id)?.lastUsedAt,
+      )
+      .toBeInstanceOf(Date);
   });
 
   it('tells a key who it is', async () => {
