@@ -149,11 +149,13 @@ export async function writeBatch(db: Database, prepared: PreparedEvent[]): Promi
       const organizations = [...new Set(fresh.map((event) => event.organizationId))];
       await tx.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${notifyPayload(organizations)})`);
     }
-    return prepared.filter((event) => !fresh.includes(event));
+    const stored = new Set(fresh);
+    return prepared.filter((event) => !stored.has(event));
   });
   const earlier = await findIdempotentOriginals(db, duplicates);
+  const duplicated = new Set(duplicates);
   return prepared.map((event): WriteOutcome => {
-    if (!duplicates.includes(event)) return { kind: 'stored', event: eventFromPrepared(event, receivedAt) };
+    if (!duplicated.has(event)) return { kind: 'stored', event: eventFromPrepared(event, receivedAt) };
     const original = earlier.get(`${event.organizationId}/${event.idempotencyKey}`)!;
     return original.payloadHash === event.payloadHash
       ? { kind: 'replayed', event: original.event }
