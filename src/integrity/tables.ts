@@ -13,7 +13,6 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { organizations } from '../db/tables.ts';
 
 /** PostgreSQL `xid8`, read back as a decimal string (a stream position's first half). */
 const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
@@ -26,9 +25,8 @@ const count = (name: string) => bigint(name, { mode: 'number' });
 
 /** Each organization's Merkle log: its size and the compact range (frontier) new leaves are appended to. */
 export const merkleLogs = pgTable('merkle_logs', {
-  organizationId: uuid('organization_id')
-    .primaryKey()
-    .references(() => organizations.id),
+  /** No foreign key: the sealer must be able to seal any stored event, even one with an unknown organization. */
+  organizationId: uuid('organization_id').primaryKey(),
   treeSize: count('tree_size').notNull(),
   /** `CompactRangeJson`: the roots of the perfect subtrees covering [0, tree_size). */
   compactRange: jsonb('compact_range').notNull(),
