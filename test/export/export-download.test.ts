@@ -1,6 +1,6 @@
 import { request } from 'node:http';
-import { gunzipSync } from 'node:zlib';
 import { Writable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileEventWhere } from '../../src/events/filter.ts';
 import { signExportGrant } from '../../src/export/export-link.ts';
@@ -17,16 +17,20 @@ const EXPORT = /* GraphQL */ `
 `;
 
 function download(port: number, path: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    })
-      .on('error', reject)
-      .end();
-  });
+  return new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>(
+    (resolve, reject) => {
+      request({ host: '127.0.0.1', port, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      })
+        .on('error', reject)
+        .end();
+    },
+  );
 }
 
 describe.each(backends())('one-shot export on $name', (backend) => {
@@ -83,7 +87,9 @@ describe.each(backends())('one-shot export on $name', (backend) => {
     ).data!.exportEvents;
     const lines = (await download(port, path)).body.toString('utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(40);
-    expect(lines.every((line) => line.startsWith('CEF:0|Auditline|Auditline|1.0|document.updated|'))).toBe(true);
+    expect(lines.every((line) => line.startsWith('CEF:0|Auditline|Auditline|1.0|document.updated|'))).toBe(
+      true,
+    );
   });
 
   it('refuses a tampered link (403) and an expired one (410)', async () => {
@@ -132,7 +138,8 @@ describe.each(backends())('one-shot export on $name', (backend) => {
     stalled.destroy();
 
     const chunks: string[] = [];
-    for await (const chunk of exportChunks(t.database.db, where, 'jsonl', { pageSize: 50 })) chunks.push(chunk);
+    for await (const chunk of exportChunks(t.database.db, where, 'jsonl', { pageSize: 50 }))
+      chunks.push(chunk);
     expect(chunks.map((chunk) => chunk.split('\n').length - 1)).toEqual([50, 50, 20]);
   });
 });
