@@ -1,0 +1,105 @@
+import type { LoadResult, LoadSpec } from '../load/load-types.ts';
+import { runLoad } from '../load/run-load.ts';
+import type { BenchContext } from './context.ts';
+import type { ServerProcess } from './processes.ts';
+
+export interface Contender {
+  name: string;
+  server: ServerProcess;
+  load: Omit<LoadSpec, 'url' | 'durationSeconds'>;
+}
+
+export interface ContenderResults {
+  runs: LoadResult[];
+  /** Highest server RSS (MiB) seen during each measured run. */
+  peakRssMiB: number[];
+}
+
+/** Samples a server's RSS every `everyMs` while `work` runs; returns the work's value and the samples. */
+export async function sampleRss<T>(
+  server: ServerProcess,
+  everyMs: number,
+  work: () => Promise<T>,
+): Promise<{ value: T; samples: { atMs: number; rssMiB: number }[] }> {
+  const samples: { atMs: number; rssMiB: number }[] = [];
+  const started = performance.now();
+  const take = () => samples.push({ atMs: Math.round(performance.now() - started), rssMiB: server.rssMiB() });
+  take();
+  const timer = setInterval(take, everyMs);
+  try {
+    const value = await work();
+    take();
+    return { value, samples };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * Warms every contender up once, then runs the repeats interleaved (A B C, A B C, A B C) so that
+ * drift on a shared machine hits all contenders alike.
+ */
+export async function compareUnderLoad(
+  ctx: BenchContext,
+  label: string,
+  contenders: Contender[],
+): Promise<Map<string, ContenderResults>> {
+  const { warmupSeconds, runSeconds, repeats } = ctx.settings;
+  for (const contender of contenders) {
+    ctx.log(`${label}: warming up ${contender.name} (${warmupSeconds} s)`);
+    await runLoad({ ...contender.load, url: contender.server.url, durationSeconds: warmupSeconds });
+  }
+  const results = new Map<string, ContenderResults>(
+    contenders.map((contender) => [contender.name, { runs: [], peakRssMiB: [] }]),
+  );
+  for (let repeat = 1; repeat <= repeats; repeat += 1) {
+    for (const contender of contenders) {
+      const { value, samples } = await sampleRss(contender.server, 250, () =>
+        runLoad({ ...contender.load, url: contender.server.url, durationSeconds: runSeconds }),
+      );
+      const entry = results.get(contender.name)!;
+      entry.runs.push(value);
+      entry.peakRssMiB.push(Math.max(...samples.map((sample) => sample.rssMiB)));
+      ctx.log(
+        `${label} ${repeat}/${repeats} ${contender.name}: ${value.requestsPerSecond.toFixed(0)} req/s, ` +
+          `p50 ${value.latencyMs.p50.toFixed(2)} ms, p99 ${value.latencyMs.p99.toFixed(2)} ms`,
+      );
+    }
+  }
+  return results;
+}
+
+export const rps = (results: ContenderResults) => results.runs.map((run) => run.requestsPerSecond);
+export const p99 = (results: ContenderResults) => results.runs.map((run) => run.latencyMs.p99);
+
+/** Latency summary for the JSON details. */
+export function latencyDetails(results: ContenderResults) {
+  return results.runs.map((run) => ({
+    requestsPerSecond: Math.round(run.requestsPerSecond),
+    p50: round(run.latencyMs.p50),
+    p90: round(run.latencyMs.p90),
+    p99: round(run.latencyMs.p99),
+    max: round(run.latencyMs.max),
+    requests: run.requests,
+  }));
+}
+
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** POSTs once and returns the parsed JSON (for a smoke check before timing anything). */
+export async function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+  method = 'POST',
+  // biome-ignore lint/suspicious/noExplicitAny: smoke checks read a few fields of arbitrary GraphQL answers
+): Promise<any> {
+  const response = await fetch(url, {
+    method,
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}: ${text.slice(0, 500)}`);
+  return JSON.parse(text);
+}

@@ -1,0 +1,82 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, readFileSync } from 'node:fs';
+
+/** A server under test, in its own process, listening on 127.0.0.1. */
+export interface ServerProcess {
+  name: string;
+  url: string;
+  pid: number;
+  /** Resident set size of the server process, in MiB (from /proc). */
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string | undefined>;
+  cwd?: string;
+  /** Where the child's stderr goes (kept for post-mortems). */
+  logFile: string;
+  startTimeoutMs?: number;
+}
+
+export function rssMiBOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (!match) throw new Error(`No VmRSS for process ${pid}`);
+  return Number(match[1]) / 1024;
+}
+
+/** Starts a server that prints `LISTENING <port>` on stdout once it accepts connections. */
+export async function startServer(options: StartOptions): Promise<ServerProcess> {
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  const child: ChildProcess = spawn(options.command, options.args, {
+    cwd: options.cwd,
+    env: options.env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.pipe(log);
+  const port = await new Promise<number>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `${options.name} did not start within ${options.startTimeoutMs ?? 60_000} ms; see ${options.logFile}`,
+          ),
+        ),
+      options.startTimeoutMs ?? 60_000,
+    );
+    child.stdout!.on('data', (data: Buffer) => {
+      seen += data.toString();
+      const match = /LISTENING (\d+)/.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${options.name} exited with ${code} before listening; see ${options.logFile}`));
+    });
+  });
+  child.stdout!.resume();
+  const exited = once(child, 'exit');
+  return {
+    name: options.name,
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    rssMiB: () => rssMiBOf(child.pid!),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+      log.end();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import { batchIngest } from './batch-ingest.ts';
+import { deepPage } from './deep-page.ts';
+import { filteredPage } from './filtered-page.ts';
+import { singleEventIngest } from './ingest.ts';
+import { memory } from './memory.ts';
+import { purge } from './purge.ts';
+import type { Scenario } from './scenario.ts';
+import { sealing } from './sealing.ts';
+import { streamLatency } from './stream-latency.ts';
+
+/** Every scenario, in run order. A feature adds its scenario module here. */
+export const SCENARIOS: Scenario[] = [
+  singleEventIngest,
+  batchIngest,
+  filteredPage,
+  deepPage,
+  streamLatency,
+  purge,
+  sealing,
+  memory,
+];
