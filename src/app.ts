@@ -50,6 +50,7 @@ export function buildApp({
     database,
     writer: new EventWriter(database),
     authenticator: new Authenticator(database.db),
+    retention: config.retention,
     exports: createExportService(config),
   };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from './retention/duration.ts';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -24,6 +25,20 @@ const environmentSchema = z
     MAX_QUERY_COST: positiveInt(5000),
     MAX_WS_CONNECTIONS: positiveInt(10_000),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    DEFAULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+    PURGE_INTERVAL: z
+      .string()
+      .default('1h')
+      .transform((value, ctx) => {
+        const ms = parseDuration(value);
+        if (ms === null)
+          ctx.addIssue({
+            code: 'custom',
+            message: 'must be seconds (3600) or a duration like 1h, 30m, 1h30m',
+          });
+        return ms ?? 0;
+      }),
+    PURGE_BATCH_SIZE: positiveInt(5000),
     EXPORT_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     EXPORT_LINK_TTL_SECONDS: positiveInt(15 * 60),
     PUBLIC_URL: z.string().url().optional(),
@@ -53,6 +68,11 @@ const environmentSchema = z
       maxWebSocketConnections: env.MAX_WS_CONNECTIONS,
     },
     logLevel: env.LOG_LEVEL,
+    retention: {
+      defaultDays: env.DEFAULT_RETENTION_DAYS,
+      purgeIntervalMs: env.PURGE_INTERVAL,
+      purgeBatchSize: env.PURGE_BATCH_SIZE,
+    },
     export: {
       signingSecret: env.EXPORT_SIGNING_SECRET ?? null,
       linkTtlSeconds: env.EXPORT_LINK_TTL_SECONDS,

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { Config } from '../config.ts';
 import type { DatabaseHandle } from '../db/client.ts';
 import type { AuditEvent } from '../events/event.ts';
 import { loadEvents } from '../events/query.ts';
@@ -14,6 +15,8 @@ export interface Services {
   database: DatabaseHandle;
   writer: EventWriter;
   authenticator: Authenticator;
+  /** DEFAULT_RETENTION_DAYS and the purge schedule. */
+  retention: Config['retention'];
   /** Export link signing, destination secrets and delivery settings. */
   exports: ExportService;
 }
