@@ -143,11 +143,11 @@ export async function deliverPending(
         error instanceof DeliveryError
           ? error
           : new DeliveryError(String((error as Error).message ?? error), { mayHaveDelivered: true });
-      await recordFailure(db, destination, failure, failure.mayHaveDelivered ? last : null, settings, now());
+      const uncertain = failure.mayHaveDelivered ? { through: last, events: batch.events.length } : null;
+      await recordFailure(db, destination, failure, uncertain, settings, now());
       return { kind: 'failed', delivered, error: failure.message };
     }
-    const resent = destination.resendThrough ? batch.events.length : 0;
-    const moved = await recordSuccess(db, destination, last, batch.events.length, resent);
+    const moved = await recordSuccess(db, destination, last, batch.events.length);
     if (!moved) return { kind: 'skipped' };
     destination = moved;
     delivered += batch.events.length;
@@ -162,7 +162,6 @@ async function recordSuccess(
   destination: Destination,
   last: StreamPosition,
   count: number,
-  resent: number,
 ): Promise<Destination | null> {
   const through = destination.resendThrough;
   const resendDone = !through || comparePositions(last, through) >= 0;
@@ -172,7 +171,6 @@ async function recordSuccess(
       cursorXid: last.xid,
       cursorId: last.id,
       deliveredCount: sql`${destinations.deliveredCount} + ${count}`,
-      duplicatesCount: sql`${destinations.duplicatesCount} + ${resent}`,
       attempts: 0,
       nextAttemptAt: null,
       lastSuccessAt: sql`now()`,
@@ -194,7 +192,7 @@ async function recordFailure(
   db: Database,
   destination: Destination,
   error: DeliveryError,
-  mayHaveDeliveredThrough: StreamPosition | null,
+  uncertain: { through: StreamPosition; events: number } | null,
   settings: DeliverySettings,
   now: Date,
 ): Promise<void> {
@@ -204,7 +202,7 @@ async function recordFailure(
     { baseMs: settings.retryBaseMs, maxMs: settings.retryMaxMs },
     error.retryAfterMs,
   );
-  const through = destination.resendThrough ?? mayHaveDeliveredThrough;
+  const through = destination.resendThrough ?? uncertain?.through ?? null;
   await db
     .update(destinations)
     .set({
@@ -216,6 +214,8 @@ async function recordFailure(
         attempts >= settings.failingAfter
           ? sql`case when ${destinations.status} = 'PAUSED' then 'PAUSED' else 'FAILING' end`
           : sql`${destinations.status}`,
+      // Each attempt that may have reached the receiver may leave a copy there: all will be resent.
+      duplicatesCount: sql`${destinations.duplicatesCount} + ${uncertain?.events ?? 0}`,
       resendThroughXid: through?.xid ?? null,
       resendThroughId: through?.id ?? null,
     })

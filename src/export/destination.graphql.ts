@@ -75,7 +75,8 @@ const DestinationRef = builder.objectRef<Destination>('Destination').implement({
     nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true }),
     deliveredCount: t.exposeInt('deliveredCount'),
     duplicatesCount: t.exposeInt('duplicatesCount', {
-      description: 'Events sent again after an attempt that may have reached the receiver (at-least-once).',
+      description:
+        'Events in attempts that failed after they may have reached the receiver; each was sent again, so the receiver holds at most this many extra copies.',
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
