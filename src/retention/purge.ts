@@ -45,6 +45,8 @@ export interface PurgeReport {
   finishedAt: Date;
   /** Day partitions dropped (or droppable, for a dry run), oldest first. */
   droppedPartitions: string[];
+  /** Those of them that held no events. */
+  emptyPartitions: string[];
   organizations: OrganizationPurge[];
   deletedCount: number;
   idempotencyKeysDeleted: number;
@@ -83,6 +85,7 @@ export async function runPurge(handle: DatabaseHandle, options: PurgeOptions): P
     .returning();
   const tally: Tally = { dropped: new Map(), deleted: new Map() };
   const droppedPartitions: string[] = [];
+  const emptyPartitions: string[] = [];
   const saveProgress = (tx: Database) =>
     tx
       .update(purgeRuns)
@@ -100,6 +103,7 @@ export async function runPurge(handle: DatabaseHandle, options: PurgeOptions): P
       );
       for (const row of result) {
         if (!droppedPartitions.includes(row.partition_name)) droppedPartitions.push(row.partition_name);
+        if (row.organization_id === null) emptyPartitions.push(row.partition_name);
         if (!dryRun && row.organization_id) add(tally.dropped, row.organization_id, Number(row.event_count));
       }
       if (!dryRun) await saveProgress(tx);
@@ -181,6 +185,7 @@ export async function runPurge(handle: DatabaseHandle, options: PurgeOptions): P
     startedAt: run!.startedAt,
     finishedAt,
     droppedPartitions,
+    emptyPartitions,
     organizations,
     deletedCount: organizations.reduce((sum, organization) => sum + organization.deletedCount, 0),
     idempotencyKeysDeleted,
