@@ -7,7 +7,7 @@ import { ensureDays, insertBackdated } from './backdated-events.ts';
 
 const DAY = 86_400_000;
 
-describe.each(databaseBackends())('retention commands on $name', (backend) => {
+describe.each(databaseBackends())('retention commands on $name', { timeout: 120_000 }, (backend) => {
   let env: CliEnv;
   let acme: string;
   let bolt: string;
