@@ -10,6 +10,7 @@ import { EXPORTS_PATH, serveExportDownload } from './export/download.ts';
 import { createExportService } from './export/service.ts';
 import { createContext, type GraphQLContext, type Services } from './graphql/context.ts';
 import { schema } from './graphql/schema.ts';
+import { createIntegrityService } from './integrity/service.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Authenticator } from './tenancy/authenticate.ts';
 import type { ViewerState } from './tenancy/viewer.ts';
@@ -51,6 +52,7 @@ export function buildApp({
     writer: new EventWriter(database),
     authenticator: new Authenticator(database.db),
     retention: config.retention,
+    integrity: createIntegrityService(config.integrity, database, logger),
     exports: createExportService(config),
   };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({

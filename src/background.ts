@@ -2,6 +2,7 @@ import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import { createDeliveryWorker } from './export/delivery-worker.ts';
 import type { Services } from './graphql/context.ts';
+import { sealerWorker } from './integrity/sealer-worker.ts';
 import type { Logger } from './logger.ts';
 import { retentionWorker } from './retention/scheduler.ts';
 
@@ -56,5 +57,7 @@ export function createBackgroundWorkers(context: WorkerContext): BackgroundWorke
     createDeliveryWorker(context.database, context.services.exports, context.logger),
     // Creates partitions ahead and purges expired events, on one instance per database.
     retentionWorker(context),
+    // Seals settled events into per-organization Merkle logs and signs checkpoints, on one instance.
+    sealerWorker(context),
   ];
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSignerKey } from './integrity/signed-note.ts';
 import { parseDuration } from './retention/duration.ts';
 
 const booleanFlag = z
@@ -52,6 +53,18 @@ const environmentSchema = z
     DELIVERY_RETRY_MAX_MS: positiveInt(5 * 60 * 1000),
     DELIVERY_FAILING_AFTER: positiveInt(5),
     DELIVERY_TIMEOUT_MS: positiveInt(30_000),
+    CHECKPOINT_INTERVAL: positiveInt(60),
+    CHECKPOINT_ORIGIN: z
+      .string()
+      .regex(/^[^\s+]+$/, 'must be a log name without spaces or "+", e.g. audit.example.com')
+      .default('auditline.example'),
+    SIGNING_KEY: z
+      .string()
+      .refine(
+        isSignerKey,
+        'must be an Ed25519 signer key PRIVATE+KEY+<name>+<id>+<key> (auditline signing-key)',
+      )
+      .optional(),
   })
   .transform((env) => ({
     environment: env.NODE_ENV,
@@ -86,6 +99,12 @@ const environmentSchema = z
         failingAfter: env.DELIVERY_FAILING_AFTER,
         timeoutMs: env.DELIVERY_TIMEOUT_MS,
       },
+    },
+    integrity: {
+      checkpointIntervalMs: env.CHECKPOINT_INTERVAL * 1000,
+      /** Checkpoint origins are `<prefix>/<organization id>`. */
+      originPrefix: env.CHECKPOINT_ORIGIN,
+      signingKey: env.SIGNING_KEY ?? null,
     },
   }));
 

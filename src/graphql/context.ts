@@ -6,6 +6,7 @@ import { loadEvents } from '../events/query.ts';
 import type { EventWriter } from '../events/writer.ts';
 import type { ExportService } from '../export/service.ts';
 import { fromPublicId } from '../ids.ts';
+import type { IntegrityService } from '../integrity/service.ts';
 import type { Authenticator } from '../tenancy/authenticate.ts';
 import { loadOrganizations, type Organization } from '../tenancy/organizations.ts';
 import type { ViewerState } from '../tenancy/viewer.ts';
@@ -17,6 +18,8 @@ export interface Services {
   authenticator: Authenticator;
   /** DEFAULT_RETENTION_DAYS and the purge schedule. */
   retention: Config['retention'];
+  /** Checkpoint settings and the signing key (sealer, proofs, `integrityPublicKey`). */
+  integrity: IntegrityService;
   /** Export link signing, destination secrets and delivery settings. */
   exports: ExportService;
 }

@@ -89,6 +89,16 @@ export function generateSigningKey(name: string): { signerKey: string; verifierK
   };
 }
 
+/** Whether `text` is a well-formed signer key whose ID matches its name and key (for configuration checks). */
+export function isSignerKey(text: string): boolean {
+  try {
+    parseSignerKey(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function verifierKeyFromSignerKey(signerKey: string): string {
   const { name, privateKey } = parseSignerKey(signerKey);
   return encodeVerifierKey(name, rawPublicKey(createPublicKey(privateKey)));

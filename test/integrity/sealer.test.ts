@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromPublicId } from '../../src/ids.ts';
+import { bytesEqual } from '../../src/integrity/bytes.ts';
+import { eventLeafHash } from '../../src/integrity/event-leaf.ts';
+import { readLogStates } from '../../src/integrity/log-store.ts';
+import { CompactRange, rootHash } from '../../src/integrity/merkle.ts';
+import { sealBatch, sealPending } from '../../src/integrity/sealer.ts';
+import { backends } from '../support/backends.ts';
+import { createTestApp, type TestApp } from '../support/test-app.ts';
+import { emitEvents, eventsInStreamOrder, leavesOf, sealCommitted } from './support.ts';
+
+describe.each(backends())('sealer on $name', (backend) => {
+  let testApp: TestApp;
+
+  beforeAll(async () => {
+    testApp = await createTestApp(backend);
+  });
+
+  afterAll(async () => {
+    await testApp.close();
+  });
+
+  /** Every stored event of the organization is exactly one leaf, leaves 0..n-1 follow stream order. */
+  async function expectSealedExactlyOnce(organizationId: string, expectedCount: number) {
+    const db = testApp.database.db;
+    const stored = await eventsInStreamOrder(db, organizationId);
+    const leaves = await leavesOf(db, organizationId);
+    expect(stored).toHaveLength(expectedCount);
+    expect(leaves.map((leaf) => leaf.leafIndex)).toEqual(stored.map((_, i) => i));
+    expect(leaves.map((leaf) => leaf.eventId)).toEqual(stored.map((event) => event.id));
+    for (const [i, leaf] of leaves.entries())
+      expect(bytesEqual(leaf.leafHash, eventLeafHash(stored[i]!))).toBe(true);
+    const [state] = await readLogStates(db, [fromPublicId('org', organizationId)!]);
+    const range = CompactRange.fromJSON(state!.compactRange);
+    expect(range.size).toBe(expectedCount);
+    expect(bytesEqual(range.root(), rootHash(leaves.map((leaf) => leaf.leafHash)))).toBe(true);
+  }
+
+  it('gives every settled event exactly one leaf, in stream order per organization, under concurrent ingest', async () => {
+    const tenants = [await testApp.tenant(), await testApp.tenant()];
+    let ingesting = true;
+    const sealing = (async () => {
+      let sealed = 0;
+      while (ingesting) {
+        sealed += (await sealPending(testApp.database.db, { batch: 7 })).sealed;
+        // PGlite answers from memory: let the requests in between.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return sealed;
+    })();
+    const writes = Array.from({ length: 24 }, (_, i) =>
+      emitEvents(tenants[i % 2]!, 5, (j) => ({ write: i, j })),
+    );
+    await Promise.all(writes);
+    ingesting = false;
+    await sealing;
+    await sealCommitted(testApp.database.db);
+    for (const tenant of tenants) await expectSealedExactlyOnce(tenant.organization.id, 60);
+  });
+
+  it('takes turns when two sealers run at once', async () => {
+    const tenant = await testApp.tenant();
+    await emitEvents(tenant, 40);
+    const db = testApp.database.db;
+    await Promise.all([sealPending(db, { batch: 5 }), sealPending(db, { batch: 3 }), sealCommitted(db)]);
+    await expectSealedExactlyOnce(tenant.organization.id, 40);
+  });
+
+  it('leaves nothing behind when a batch fails, and redoes it', async () => {
+    const tenant = await testApp.tenant();
+    await emitEvents(tenant, 6);
+    const db = testApp.database.db;
+    const crash = new Error('crash after sealing, before commit');
+    await expect(
+      db.transaction(async (tx) => {
+        await sealBatch(tx as never, 10_000);
+        throw crash;
+      }),
+    ).rejects.toBe(crash);
+    expect(await leavesOf(db, tenant.organization.id)).toEqual([]);
+    await sealCommitted(db);
+    await expectSealedExactlyOnce(tenant.organization.id, 6);
+  });
+});
