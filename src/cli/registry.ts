@@ -1,6 +1,8 @@
 import type { Command } from './command.ts';
 import { checkpointCommand } from './commands/checkpoint.ts';
 import { consistencyProofCommand } from './commands/consistency-proof.ts';
+import { destinationsCommand } from './commands/destinations.ts';
+import { exportCommand } from './commands/export.ts';
 import { holdsCommand } from './commands/holds.ts';
 import { keysCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -17,6 +19,8 @@ export const commands: readonly Command[] = [
   migrateCommand,
   orgsCommand,
   keysCommand,
+  exportCommand,
+  destinationsCommand,
   retentionCommand,
   holdsCommand,
   purgeCommand,

@@ -3,23 +3,17 @@ import { builder, NodeInterface } from '../graphql/builder.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { fromPublicId } from '../ids.ts';
 import { organizationFor, requireScope } from '../tenancy/viewer.ts';
+import { addDestination, changeDestination } from './destination-admin.ts';
 import {
-  createDestination,
   type Destination,
-  type DestinationChanges,
   destinationLag,
   findDestination,
   listDestinations,
   removeDestination,
   setDestinationStatus,
-  updateDestination,
 } from './destination-store.ts';
-import { checkDestinationFilter, testDestination } from './destination-test.ts';
-import {
-  DESTINATION_TYPES,
-  type DestinationType,
-  validateDestinationSettings,
-} from './destinations/index.ts';
+import { testDestination } from './destination-test.ts';
+import { DESTINATION_TYPES, type DestinationType } from './destinations/index.ts';
 import { ExportFormatEnum } from './export.graphql.ts';
 import type { ExportFormat } from './formats/index.ts';
 
@@ -128,12 +122,6 @@ const DestinationTestRef = builder
     }),
   });
 
-function checkName(name: string, path: string[]): string {
-  const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 100) throw badInput('name must be 1 to 100 characters', path);
-  return trimmed;
-}
-
 /** The destination behind `id`, provided the viewer is an admin of its organization; NOT_FOUND otherwise. */
 async function destinationFor(ctx: GraphQLContext, id: string): Promise<Destination> {
   const viewer = requireScope(ctx.auth, 'admin');
@@ -191,31 +179,10 @@ builder.mutationField('createDestination', (t) =>
       const organizationUuid = fromPublicId('org', organizationId);
       if (!organizationUuid)
         throw badInput(`"${organizationId}" is not an organization id`, ['input', 'organizationId']);
-      const format = input.format as ExportFormat;
-      const options = validateDestinationSettings(
-        {
-          type: input.type,
-          url: input.url.trim(),
-          format,
-          options: input.options,
-          secret: input.secret,
-          hasStoredSecret: false,
-        },
-        ['input'],
-      );
-      const actions = input.actions ?? [];
-      checkDestinationFilter(organizationUuid, actions, input.query ?? null);
-      return createDestination(ctx.services.database.db, {
+      return addDestination(ctx.services.database.db, ctx.services.exports.secrets, {
+        ...input,
         organizationUuid,
-        name: checkName(input.name, ['input', 'name']),
-        type: input.type,
-        url: input.url.trim(),
-        format,
-        actions,
-        query: input.query?.trim() || null,
-        options,
-        sealedSecret: input.secret ? ctx.services.exports.secrets.seal(input.secret) : null,
-        fromBeginning: input.fromBeginning ?? false,
+        format: input.format as ExportFormat,
       });
     },
   }),
@@ -231,30 +198,10 @@ builder.mutationField('updateDestination', (t) =>
     },
     resolve: async (_root, { id, input }, ctx) => {
       const current = await destinationFor(ctx, id);
-      const changes: DestinationChanges = {};
-      if (input.name != null) changes.name = checkName(input.name, ['input', 'name']);
-      if (input.url != null) changes.url = input.url.trim();
-      if (input.format != null) changes.format = input.format as ExportFormat;
-      if (input.actions != null) changes.actions = input.actions;
-      if (input.query !== undefined) changes.query = input.query?.trim() || null;
-      if (input.secret != null) changes.sealedSecret = ctx.services.exports.secrets.seal(input.secret);
-      changes.options = validateDestinationSettings(
-        {
-          type: current.type,
-          url: changes.url ?? current.url,
-          format: changes.format ?? current.format,
-          options: input.options ?? current.options,
-          secret: input.secret ?? undefined,
-          hasStoredSecret: current.sealedSecret !== null,
-        },
-        ['input'],
-      );
-      checkDestinationFilter(
-        current.organizationUuid,
-        changes.actions ?? current.actions,
-        changes.query ?? current.query,
-      );
-      return updateDestination(ctx.services.database.db, current, changes);
+      return changeDestination(ctx.services.database.db, ctx.services.exports.secrets, current, {
+        ...input,
+        format: (input.format ?? undefined) as ExportFormat | undefined,
+      });
     },
   }),
 );

@@ -5,14 +5,19 @@ import { gunzipSync } from 'node:zlib';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex, signV4 } from '../../src/export/destinations/sigv4.ts';
-import { backends } from '../support/backends.ts';
 import type { Tenant, TestApp } from '../support/test-app.ts';
-import { CREATE_DESTINATION, DESTINATION, isolatedTestApp, startDeliveryWorker } from './support/delivery.ts';
+import {
+  CREATE_DESTINATION,
+  DESTINATION,
+  isolatedTestApp,
+  oneBackend,
+  startDeliveryWorker,
+} from './support/delivery.ts';
 import { emitNumbered } from './support/emit.ts';
 import { startFakeDatadog, startFakeSentinel, startFakeSplunkHec } from './support/fakes.ts';
 import { waitFor } from './support/receivers.ts';
 
-describe.each(backends())('HTTP receivers on $name', (backend) => {
+describe.each(oneBackend())('HTTP receivers on $name', (backend) => {
   let t: TestApp;
   let worker: ReturnType<typeof startDeliveryWorker>;
   const closers: (() => Promise<unknown>)[] = [];

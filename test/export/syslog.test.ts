@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backends } from '../support/backends.ts';
 import type { Tenant, TestApp } from '../support/test-app.ts';
-import { CREATE_DESTINATION, DESTINATION, isolatedTestApp, startDeliveryWorker } from './support/delivery.ts';
+import {
+  CREATE_DESTINATION,
+  DESTINATION,
+  isolatedTestApp,
+  oneBackend,
+  startDeliveryWorker,
+} from './support/delivery.ts';
 import { emitNumbered } from './support/emit.ts';
 import { waitFor } from './support/receivers.ts';
 import { type Rsyslog, rsyslogMissing, startRsyslog } from './support/rsyslog.ts';
@@ -17,7 +22,7 @@ function splitLine(line: string) {
 
 const cefExternalId = (msg: string) => / externalId=(evt_[0-9a-f]{32})/.exec(msg)?.[1];
 
-describe.skipIf(missing !== null).each(backends())('syslog to a real rsyslog on $name', (backend) => {
+describe.skipIf(missing !== null).each(oneBackend())('syslog to a real rsyslog on $name', (backend) => {
   let t: TestApp;
   let worker: ReturnType<typeof startDeliveryWorker>;
   const receivers: Rsyslog[] = [];

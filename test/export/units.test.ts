@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, retryDelay } from '../../src/export/backoff.ts';
 import { destinationLockId } from '../../src/export/delivery.ts';
+import { sampleEvent } from '../../src/export/destination-test.ts';
 import { parseRetryAfter } from '../../src/export/destinations/http.ts';
 import { sha256Hex, signV4 } from '../../src/export/destinations/sigv4.ts';
 import { parseSyslogUrl, syslogFrame } from '../../src/export/destinations/syslog.ts';
@@ -8,7 +9,6 @@ import { webhookSignature, webhookSigningKey } from '../../src/export/destinatio
 import { acceptsGzip } from '../../src/export/download.ts';
 import { signExportGrant, verifyExportToken } from '../../src/export/export-link.ts';
 import { SecretBox } from '../../src/export/secrets.ts';
-import { sampleEvent } from '../../src/export/destination-test.ts';
 
 describe('SigV4', () => {
   it('matches the AWS documentation example (GET Object with a Range header)', () => {
@@ -50,8 +50,12 @@ describe('Standard Webhooks signature', () => {
 describe('retries', () => {
   const policy = { baseMs: 1000, maxMs: 60_000 };
   it('doubles up to the cap, with half of each delay random', () => {
-    expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, policy, () => 0))).toEqual([500, 1000, 2000, 4000]);
-    expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, policy, () => 1))).toEqual([1000, 2000, 4000, 8000]);
+    expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, policy, () => 0))).toEqual([
+      500, 1000, 2000, 4000,
+    ]);
+    expect([1, 2, 3, 4].map((attempt) => backoffDelay(attempt, policy, () => 1))).toEqual([
+      1000, 2000, 4000, 8000,
+    ]);
     expect(backoffDelay(40, policy, () => 1)).toBe(60_000);
     expect(backoffDelay(40, policy, () => 0)).toBe(30_000);
   });
@@ -93,7 +97,10 @@ describe('export links', () => {
     expect(check.ok && check.grant.filter?.occurredAfter).toEqual(new Date('2026-01-01T00:00:00Z'));
     expect(check.ok && check.grant.format).toBe('cef');
     expect(verifyExportToken(Buffer.from('other'), token)).toEqual({ ok: false, reason: 'invalid' });
-    expect(verifyExportToken(key, token, new Date(expiresAt.getTime() + 1))).toEqual({ ok: false, reason: 'expired' });
+    expect(verifyExportToken(key, token, new Date(expiresAt.getTime() + 1))).toEqual({
+      ok: false,
+      reason: 'expired',
+    });
   });
 
   it('gzip only when the client accepts it', () => {
@@ -107,8 +114,12 @@ describe('export links', () => {
 
 describe('syslog framing', () => {
   it('writes RFC 5424 with RFC 6587 octet counting, counting bytes not characters', () => {
-    const event = { ...sampleEvent('org_01a22296bec870a1b449beabb8b0bd43', new Date('2026-01-01T00:00:00Z')) };
-    const frame = syslogFrame({ ...event, action: 'user.login_failed' }, 'CEF:0|é', { hostname: 'app 1' }).toString('utf8');
+    const event = {
+      ...sampleEvent('org_01a22296bec870a1b449beabb8b0bd43', new Date('2026-01-01T00:00:00Z')),
+    };
+    const frame = syslogFrame({ ...event, action: 'user.login_failed' }, 'CEF:0|é', {
+      hostname: 'app 1',
+    }).toString('utf8');
     const [length, ...rest] = frame.split(' ');
     const message = rest.join(' ');
     expect(Number(length)).toBe(Buffer.byteLength(message));

@@ -1,7 +1,7 @@
 import { createDeliveryWorker, type DeliveryWorker } from '../../../src/export/delivery-worker.ts';
 import { createExportService, type ExportService } from '../../../src/export/service.ts';
 import { createLogger } from '../../../src/logger.ts';
-import type { Backend } from '../../support/backends.ts';
+import { type Backend, backends } from '../../support/backends.ts';
 import { createFreshDatabase } from '../../support/fresh-database.ts';
 import { createTestApp, type TestApp, testConfig } from '../../support/test-app.ts';
 
@@ -57,3 +57,6 @@ export const DESTINATIONS = /* GraphQL */ `
 export const DESTINATION = /* GraphQL */ `
   query Destination($id: ID!) { destination(id: $id) { ${DESTINATION_FIELDS} } }
 `;
+
+/** Receiver tests check transports, not storage: one backend is enough (PostgreSQL when there is one). */
+export const oneBackend = (): Backend[] => backends().slice(-1);
