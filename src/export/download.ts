@@ -56,7 +56,7 @@ export async function serveExportDownload(
     throw error;
   }
   const gzip = acceptsGzip(req.headers['accept-encoding']);
-  const stamp = new Date().toISOString().replaceAll(':', '').slice(0, 15);
+  const stamp = `${new Date().toISOString().replaceAll(':', '').slice(0, 17)}Z`;
   res.writeHead(200, {
     'content-type': EXPORT_FORMAT_DESCRIPTORS[grant.format].mediaType,
     'content-disposition': `attachment; filename="auditline-${stamp}.${FILE_EXTENSIONS[grant.format]}"`,
