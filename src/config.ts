@@ -20,11 +20,15 @@ const environmentSchema = z
       .optional(),
     AUDITLINE_DATA_DIR: z.string().min(1).default('./.auditline'),
     DATABASE_POOL_SIZE: positiveInt(10),
+    AUTO_MIGRATE: booleanFlag.optional(),
     GRAPHIQL: booleanFlag.optional(),
     MAX_BODY_BYTES: positiveInt(8 * 1024 * 1024),
     MAX_QUERY_DEPTH: positiveInt(12),
     MAX_QUERY_COST: positiveInt(5000),
     MAX_WS_CONNECTIONS: positiveInt(10_000),
+    STREAM_MAX_LAG_EVENTS: positiveInt(10_000),
+    STREAM_TICK_MS: positiveInt(1000),
+    STREAM_KEY_RECHECK_MS: positiveInt(30_000),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     DEFAULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
     PURGE_INTERVAL: z
@@ -73,12 +77,22 @@ const environmentSchema = z
     database: env.DATABASE_URL
       ? ({ kind: 'postgres', url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE } as const)
       : ({ kind: 'pglite', dataDir: env.AUDITLINE_DATA_DIR } as const),
+    autoMigrate: env.AUTO_MIGRATE ?? true,
     graphiql: env.GRAPHIQL ?? env.NODE_ENV !== 'production',
     limits: {
       maxBodyBytes: env.MAX_BODY_BYTES,
       maxQueryDepth: env.MAX_QUERY_DEPTH,
       maxQueryCost: env.MAX_QUERY_COST,
       maxWebSocketConnections: env.MAX_WS_CONNECTIONS,
+    },
+    stream: {
+      pageSize: 500,
+      maxLag: env.STREAM_MAX_LAG_EVENTS,
+      stallMs: 200,
+      tickMs: env.STREAM_TICK_MS,
+      sweepMs: 10 * env.STREAM_TICK_MS,
+      pingMs: 10 * env.STREAM_TICK_MS,
+      keyRecheckMs: env.STREAM_KEY_RECHECK_MS,
     },
     logLevel: env.LOG_LEVEL,
     retention: {

@@ -1,7 +1,7 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
-import { migrateDatabase } from './db/migrate.ts';
+import { ensurePartitions, migrateDatabase } from './db/migrate.ts';
 import { createLogger } from './logger.ts';
 import { bootstrapFirstRun } from './tenancy/bootstrap.ts';
 
@@ -14,7 +14,12 @@ async function main() {
       ? 'Using PostgreSQL from DATABASE_URL'
       : `Using embedded PostgreSQL (PGlite) with data in ${config.database.dataDir}`,
   );
-  await migrateDatabase(database);
+  if (config.autoMigrate) {
+    await migrateDatabase(database);
+  } else {
+    // Running as the least-privileged role: migrations were applied by an owner (`auditline migrate`).
+    await ensurePartitions(database);
+  }
 
   const firstRun = await bootstrapFirstRun(database.db);
   if (firstRun) {
