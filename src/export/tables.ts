@@ -48,6 +48,9 @@ export const destinations = pgTable(
     /** End of a batch that failed after it may have reached the receiver: resent as is, counted as duplicates. */
     resendThroughXid: xid8('resend_through_xid'),
     resendThroughId: uuid('resend_through_id'),
+    /** The delivery worker delivering it now; others leave it alone until the lease expires. */
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamptz('lease_expires_at'),
     /** Consecutive failed attempts since the last success. */
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamptz('next_attempt_at'),
