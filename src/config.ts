@@ -123,6 +123,9 @@ const environmentSchema = z
   }));
 
 export type Config = z.output<typeof environmentSchema>;
+
+/** The variable names, for docs and the test that keeps README's table complete. */
+export const ENVIRONMENT_VARIABLES = Object.keys(environmentSchema.in.shape);
 export type DatabaseConfig = Config['database'];
 
 export class ConfigError extends Error {
