@@ -12,6 +12,7 @@ import { createContext, type GraphQLContext, type Services } from './graphql/con
 import { schema } from './graphql/schema.ts';
 import { createIntegrityService } from './integrity/service.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { StreamHub } from './stream/stream-hub.ts';
 import { Authenticator } from './tenancy/authenticate.ts';
 import type { ViewerState } from './tenancy/viewer.ts';
 import { attachWebSocketServer } from './websocket.ts';
@@ -51,6 +52,7 @@ export function buildApp({
     database,
     writer: new EventWriter(database),
     authenticator: new Authenticator(database.db),
+    stream: new StreamHub(database, logger, config.stream),
     retention: config.retention,
     integrity: createIntegrityService(config.integrity, database, logger),
     exports: createExportService(config),
@@ -118,11 +120,13 @@ export function buildApp({
         server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
       });
       for (const worker of workers) worker.start();
+      await services.stream.start();
       return bound;
     },
     async stop() {
       await Promise.all(workers.map((worker) => worker.stop()));
       await webSockets.close();
+      await services.stream.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

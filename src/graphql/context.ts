@@ -7,6 +7,7 @@ import type { EventWriter } from '../events/writer.ts';
 import type { ExportService } from '../export/service.ts';
 import { fromPublicId } from '../ids.ts';
 import type { IntegrityService } from '../integrity/service.ts';
+import type { StreamHub } from '../stream/stream-hub.ts';
 import type { Authenticator } from '../tenancy/authenticate.ts';
 import { loadOrganizations, type Organization } from '../tenancy/organizations.ts';
 import type { ViewerState } from '../tenancy/viewer.ts';
@@ -22,6 +23,8 @@ export interface Services {
   integrity: IntegrityService;
   /** Export link signing, destination secrets and delivery settings. */
   exports: ExportService;
+  /** Live event streams (the `eventStream` subscription). */
+  stream: StreamHub;
 }
 
 export interface Loaders {

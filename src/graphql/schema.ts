@@ -4,6 +4,7 @@ import './node.graphql.ts';
 import '../tenancy/organization.graphql.ts';
 import '../events/event.graphql.ts';
 import '../events/emit.graphql.ts';
+import '../stream/event-stream.graphql.ts';
 import '../integrity/integrity.graphql.ts';
 import '../retention/retention.graphql.ts';
 import '../export/export.graphql.ts';
