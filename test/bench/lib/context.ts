@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type postgres from 'postgres';
 import type { DatabaseHandle } from '../../../src/db/client.ts';
@@ -41,8 +42,6 @@ export interface Dataset {
   to: Date;
   seedSeconds: number;
   organizations: DatasetOrganizationInfo[];
-  /** An organization outside the seeded data that the ingest scenarios write into. */
-  ingestOrganization: string;
 }
 
 export type Unavailable = { unavailable: string };
@@ -52,6 +51,8 @@ export class BenchContext {
   private readonly running = new Map<string, ServerProcess>();
   private readonly keys = new Map<string, string>();
   private postgraphileProblem: string | null = null;
+  /** How long each Auditline process took to go quiet after it started (see `settle`). */
+  readonly settled: { label: string; seconds: number; timedOut: boolean }[] = [];
 
   constructor(
     readonly settings: BenchSettings,
@@ -59,10 +60,23 @@ export class BenchContext {
     /** A one-connection client for setup queries and EXPLAIN. */
     readonly sql: postgres.Sql,
     readonly database: DatabaseHandle,
-    readonly dataset: Dataset,
+    /** An organization outside the seeded data that the ingest scenarios write into. */
+    readonly ingestOrganization: string,
     readonly logDir: string,
   ) {
     mkdirSync(logDir, { recursive: true });
+  }
+
+  private loaded: Dataset | null = null;
+
+  /** The seeded data set; only scenarios with `needsData` run after it is loaded. */
+  get dataset(): Dataset {
+    if (!this.loaded) throw new Error('the data set is not loaded yet: mark the scenario needsData');
+    return this.loaded;
+  }
+
+  set dataset(dataset: Dataset) {
+    this.loaded = dataset;
   }
 
   log(message: string): void {
@@ -81,14 +95,56 @@ export class BenchContext {
     };
   }
 
-  /** A fresh Auditline server process (the caller stops it). */
-  startAuditline(label = 'auditline'): Promise<ServerProcess> {
+  /**
+   * Waits until the server process and the bench database are both idle for 2 s: background workers
+   * (the sealer, say) first catch up on the seeded backlog, as they would have long ago in production,
+   * instead of competing with the measurements.
+   */
+  async settle(
+    server: ServerProcess,
+    label: string,
+    timeoutSeconds = this.settings.mode === 'quick' ? 90 : 1800,
+  ) {
+    const started = performance.now();
+    let quietSince: number | null = null;
+    let lastCpu = server.cpuSeconds();
+    let timedOut = true;
+    while (performance.now() - started < timeoutSeconds * 1000) {
+      await sleep(500);
+      const cpu = server.cpuSeconds();
+      const [row] = await this.sql<{ active: number }[]>`
+        select count(*)::int as active from pg_stat_activity
+        where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`;
+      const busy = cpu - lastCpu > 0.05 || (row?.active ?? 0) > 0;
+      lastCpu = cpu;
+      if (busy) {
+        quietSince = null;
+        continue;
+      }
+      quietSince ??= performance.now();
+      if (performance.now() - quietSince >= 2000) {
+        timedOut = false;
+        break;
+      }
+    }
+    const seconds = Math.round((performance.now() - started) / 100) / 10;
+    this.settled.push({ label, seconds, timedOut });
+    this.log(
+      `${label} settled after ${seconds} s${timedOut ? ' (timed out: background work still running)' : ''}`,
+    );
+  }
+
+  /** A fresh Auditline server process, settled (the caller stops it). */
+  async startAuditline(label = 'auditline'): Promise<ServerProcess> {
+    const server = await this.launchAuditline(label);
+    await this.settle(server, label);
+    return server;
+  }
+
+  private launchAuditline(label: string): Promise<ServerProcess> {
+    // One folder per process: tsx's loader thread writes a profile of its own beside the main thread's.
     const profileArgs = this.settings.profile
-      ? [
-          '--cpu-prof',
-          `--cpu-prof-dir=${join(BENCH_DIR, 'results', 'profiles')}`,
-          `--cpu-prof-name=${label}-${Date.now()}.cpuprofile`,
-        ]
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'results', 'profiles', `${label}-${Date.now()}`)}`]
       : [];
     return startServer({
       name: label,

@@ -9,6 +9,8 @@ export interface ServerProcess {
   pid: number;
   /** Resident set size of the server process, in MiB (from /proc). */
   rssMiB(): number;
+  /** CPU seconds the server process has used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -28,6 +30,14 @@ export function rssMiBOf(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
   if (!match) throw new Error(`No VmRSS for process ${pid}`);
   return Number(match[1]) / 1024;
+}
+
+/** CPU time (user + system) the process has used so far, in seconds. */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), counted after the command name.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Starts a server that prints `LISTENING <port>` on stdout once it accepts connections. */
@@ -70,6 +80,7 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     url: `http://127.0.0.1:${port}`,
     pid: child.pid!,
     rssMiB: () => rssMiBOf(child.pid!),
+    cpuSeconds: () => cpuSecondsOf(child.pid!),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -18,8 +18,9 @@ const CONNECTIONS = 4;
 export const batchIngest: Scenario = {
   id: 'batch',
   title: SCENARIO,
+  needsData: false,
   async run(ctx: BenchContext): Promise<ScenarioEntry[]> {
-    const organization = ctx.dataset.ingestOrganization;
+    const organization = ctx.ingestOrganization;
     const inputs = ingestInputs(organization, 4000, 123);
     const key = await ctx.keyFor(organization);
     const auditline = await ctx.auditline();

@@ -15,6 +15,7 @@ const TARGET_PAGE = 2000;
 export const deepPage: Scenario = {
   id: 'deep-page',
   title: 'deep page',
+  needsData: true,
   async run(ctx: BenchContext): Promise<ScenarioEntry[]> {
     const organization = ctx.dataset.organizations[0]!;
     // Page 2,000 needs 100,000 events in one tenant; a small (quick) data set goes as deep as it can.

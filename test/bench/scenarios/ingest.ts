@@ -15,12 +15,15 @@ const CONNECTIONS = 50;
 export const singleEventIngest: Scenario = {
   id: 'ingest',
   title: SCENARIO,
+  needsData: false,
   async run(ctx: BenchContext): Promise<ScenarioEntry[]> {
-    const organization = ctx.dataset.ingestOrganization;
+    const organization = ctx.ingestOrganization;
     const inputs = ingestInputs(organization, 2000);
-    const auditline = await ctx.auditline();
-    const raw = await ctx.raw();
-    const postgraphile = await ctx.postgraphile();
+    const [auditline, raw, postgraphile] = await Promise.all([
+      ctx.auditline(),
+      ctx.raw(),
+      ctx.postgraphile(),
+    ]);
     const key = await ctx.keyFor(organization);
 
     const contenders: Contender[] = [

@@ -17,8 +17,9 @@ const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0)
 export const memory: Scenario = {
   id: 'memory',
   title: SCENARIO,
+  needsData: false,
   async run(ctx: BenchContext): Promise<ScenarioEntry[]> {
-    const organization = ctx.dataset.ingestOrganization;
+    const organization = ctx.ingestOrganization;
     const key = await ctx.keyFor(organization);
     const requests = auditlineEmitRequests(ingestInputs(organization, 2000, 7), key);
     const server = await ctx.startAuditline('auditline-memory');

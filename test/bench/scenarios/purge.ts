@@ -22,6 +22,7 @@ const SCENARIO = 'purge an expired day of 1M events';
 export const purge: Scenario = {
   id: 'purge',
   title: SCENARIO,
+  needsData: false,
   async run(): Promise<ScenarioEntry[]> {
     const note =
       'Needs the retention purge (issue 4): a function or worker that drops an expired day partition. ' +

@@ -8,5 +8,11 @@ import type { ScenarioEntry } from '../lib/results.ts';
 export interface Scenario {
   id: string;
   title: string;
+  /**
+   * Runs after the data set is loaded (ctx.dataset). Scenarios without it run first, on empty event
+   * tables (the same for every contender), before the load and before any backlog for background
+   * workers exists.
+   */
+  needsData: boolean;
   run(ctx: BenchContext): Promise<ScenarioEntry[]>;
 }

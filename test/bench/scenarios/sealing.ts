@@ -17,6 +17,7 @@ const SCENARIO = 'tamper-evidence sealing';
 export const sealing: Scenario = {
   id: 'sealing',
   title: SCENARIO,
+  needsData: true,
   async run(): Promise<ScenarioEntry[]> {
     const note =
       'Needs the tamper-evidence sealer (issue 6): a one-pass entry point and its progress table. ' +

@@ -23,6 +23,7 @@ const SCENARIO = 'live stream, 1,000 events/s, 500 subscribers';
 export const streamLatency: Scenario = {
   id: 'stream',
   title: SCENARIO,
+  needsData: false,
   async run(): Promise<ScenarioEntry[]> {
     const note =
       'Needs the live stream (issue 3): a graphql-ws subscription that delivers emitted events. ' +

@@ -29,6 +29,8 @@ const sql = postgres(process.env.DATABASE_URL!, {
   onnotice: () => {},
 });
 let pageQueries: { text: string; params: unknown[] }[] = [];
+/** RAW_PREPARE=false sends page queries unprepared, as drizzle does for unnamed queries (for A/B runs). */
+const preparePages = process.env.RAW_PREPARE !== 'false';
 
 const insertText = `insert into ${schema}.events (id, organization_id, action, actor_id, actor_type, actor_name,
   actor_metadata, targets, target_ids, target_types, ip_address, user_agent, location, request_id, session_id,
@@ -106,7 +108,7 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   if (req.method === 'GET' && url.pathname === '/page') {
     const query = pageQueries[Number(url.searchParams.get('i') ?? 0)];
     if (!query) return send(res, 404, '{"error":"no such page query"}');
-    const rows = await sql.unsafe(query.text, query.params as never[], { prepare: true });
+    const rows = await sql.unsafe(query.text, query.params as never[], { prepare: preparePages });
     return send(res, 200, JSON.stringify({ data: rows }));
   }
   send(res, 404, '{"error":"not found"}');
