@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { BackgroundWorker } from '../background.ts';
 import type { DatabaseHandle } from '../db/client.ts';
 import { rowsOf } from '../db/rows.ts';
 import { EVENTS_CHANNEL } from '../events/writer.ts';
 import type { Logger } from '../logger.ts';
-import { deliverPending, destinationLockId } from './delivery.ts';
+import { claimLease, deliverPending, leaseDuration, releaseLease } from './delivery.ts';
 import type { ExportService } from './service.ts';
 import { destinations } from './tables.ts';
 
@@ -16,7 +17,7 @@ export interface DeliveryWorker extends BackgroundWorker {
 /**
  * Delivers every active destination's backlog. Wakes on the events NOTIFY (only for the organizations
  * it names), when a failed destination's retry falls due, and on a periodic tick. Each destination
- * is delivered under its own advisory lock, so across instances only one delivers it at a time.
+ * is delivered under a lease (a row-level claim), so across instances only one delivers it at a time.
  */
 export function createDeliveryWorker(
   database: DatabaseHandle,
@@ -61,15 +62,19 @@ export function createDeliveryWorker(
     return Math.max(10, Math.min(exports.delivery.tickMs, Math.ceil(wait)));
   }
 
+  const owner = randomUUID();
+
   async function deliverOne(id: string, organizationUuid: string) {
-    const locked = await database.tryWithAdvisoryLock(destinationLockId(id), () =>
-      deliverPending(database.db, id, exports.transports, exports.delivery),
-    );
-    if (!locked.acquired) return;
-    const outcome = locked.value;
-    if (outcome.kind === 'more') wake([organizationUuid]);
-    if (outcome.kind === 'failed')
-      logger.warn('export delivery failed', { destination: id, error: outcome.error });
+    const db = database.db;
+    if (!(await claimLease(db, id, owner, leaseDuration(exports.delivery)))) return;
+    try {
+      const outcome = await deliverPending(db, id, exports.transports, exports.delivery, owner);
+      if (outcome.kind === 'more') wake([organizationUuid]);
+      if (outcome.kind === 'failed')
+        logger.warn('export delivery failed', { destination: id, error: outcome.error });
+    } finally {
+      await releaseLease(db, id, owner);
+    }
   }
 
   async function round(scope: Set<string> | 'all') {

@@ -97,14 +97,15 @@ export type DeliveryOutcome =
 
 /**
  * Sends a destination's settled events after its cursor, batch by batch, moving the cursor only
- * after the receiver acknowledged a batch. Call it while holding the destination's lock: the cursor
- * is read fresh here, so two deliverers never start from the same place.
+ * after the receiver acknowledged a batch. Call it holding the destination's lease (`claimLease`),
+ * which it renews before each further batch: the cursor is read fresh here, after the claim.
  */
 export async function deliverPending(
   db: Database,
   uuid: string,
   transports: TransportCache,
   settings: DeliverySettings,
+  leaseOwner: string | null = null,
   maxBatches = 20,
   now = () => new Date(),
 ): Promise<DeliveryOutcome> {
@@ -113,6 +114,9 @@ export async function deliverPending(
   if (destination.nextAttemptAt && destination.nextAttemptAt > now()) return { kind: 'skipped' };
   let delivered = 0;
   for (let round = 0; round < maxBatches; round++) {
+    if (round > 0 && leaseOwner && !(await claimLease(db, uuid, leaseOwner, leaseDuration(settings)))) {
+      return { kind: 'skipped' };
+    }
     let transport: Transport;
     let settled: SettledEvent[];
     try {
@@ -229,8 +233,36 @@ async function clearResend(db: Database, destination: Destination): Promise<void
     .where(eq(destinations.id, destination.uuid));
 }
 
-/** A per-destination advisory lock id: the first 64 bits of a hash of its id. */
-export function destinationLockId(uuid: string): bigint {
-  const digest = createHash('sha256').update(`auditline/destination/${uuid}`).digest();
-  return digest.readBigInt64BE(0);
+/**
+ * Claims (or extends) the right to deliver a destination for `leaseMs`: one worker at a time, across
+ * every server on the database, and no connection is held while a receiver takes its time. Should a
+ * lease run out mid-send, the cursor update below still only succeeds for one of the two workers.
+ */
+export async function claimLease(
+  db: Database,
+  uuid: string,
+  owner: string,
+  leaseMs: number,
+): Promise<boolean> {
+  const claimed = await db
+    .update(destinations)
+    .set({ leaseOwner: owner, leaseExpiresAt: sql`now() + ${`${leaseMs} milliseconds`}::interval` })
+    .where(
+      and(
+        eq(destinations.id, uuid),
+        sql`(${destinations.leaseExpiresAt} is null or ${destinations.leaseExpiresAt} < now() or ${destinations.leaseOwner} = ${owner})`,
+      ),
+    )
+    .returning({ id: destinations.id });
+  return claimed.length > 0;
 }
+
+export async function releaseLease(db: Database, uuid: string, owner: string): Promise<void> {
+  await db
+    .update(destinations)
+    .set({ leaseOwner: null, leaseExpiresAt: null })
+    .where(and(eq(destinations.id, uuid), eq(destinations.leaseOwner, owner)));
+}
+
+/** Long enough for the slowest send (a Splunk acknowledgement may take a minute), renewed every batch. */
+export const leaseDuration = (settings: DeliverySettings) => Math.max(120_000, settings.timeoutMs * 4);

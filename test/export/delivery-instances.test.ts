@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/client.ts';
+import { claimLease, releaseLease } from '../../src/export/delivery.ts';
 import { createDeliveryWorker } from '../../src/export/delivery-worker.ts';
 import { createExportService } from '../../src/export/service.ts';
+import { fromPublicId } from '../../src/ids.ts';
 import { createLogger } from '../../src/logger.ts';
 import { backends, postgresOnly } from '../support/backends.ts';
 import { type TestApp, testConfig } from '../support/test-app.ts';
@@ -48,6 +50,22 @@ describe.each(backends())('delivery across restarts on $name', (backend) => {
   afterAll(async () => {
     await receiver.close();
     await t.close();
+  });
+
+  it('leases a destination to one worker until it releases it or the lease runs out', async () => {
+    const { id } = await webhookDestination(t, receiver);
+    const uuid = fromPublicId('dst', id)!;
+    const db = t.database.db;
+    expect(await claimLease(db, uuid, 'worker-a', 60_000)).toBe(true);
+    expect(await claimLease(db, uuid, 'worker-b', 60_000)).toBe(false);
+    expect(await claimLease(db, uuid, 'worker-a', 60_000)).toBe(true);
+    await releaseLease(db, uuid, 'worker-b');
+    expect(await claimLease(db, uuid, 'worker-b', 60_000)).toBe(false);
+    await releaseLease(db, uuid, 'worker-a');
+    expect(await claimLease(db, uuid, 'worker-b', 1)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await claimLease(db, uuid, 'worker-a', 60_000)).toBe(true);
+    await releaseLease(db, uuid, 'worker-a');
   });
 
   it('resumes from the stored cursor after the server stops: nothing skipped, nothing twice', async () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, retryDelay } from '../../src/export/backoff.ts';
-import { destinationLockId } from '../../src/export/delivery.ts';
 import { sampleEvent } from '../../src/export/destination-test.ts';
 import { parseRetryAfter } from '../../src/export/destinations/http.ts';
 import { sha256Hex, signV4 } from '../../src/export/destinations/sigv4.ts';
@@ -126,11 +125,5 @@ describe('syslog framing', () => {
     expect(message).toBe('<109>1 2026-01-01T00:00:00.000Z app_1 auditline - audit - CEF:0|é');
     expect(parseSyslogUrl('tls://[::1]:6514')).toEqual({ secure: true, host: '::1', port: 6514 });
     expect(parseSyslogUrl('udp://siem:514')).toBeNull();
-  });
-
-  it('gives each destination its own advisory lock id', () => {
-    const a = destinationLockId('01a22296-bec8-70a1-b449-beabb8b0bd43');
-    expect(a).toBe(destinationLockId('01a22296-bec8-70a1-b449-beabb8b0bd43'));
-    expect(a).not.toBe(destinationLockId('01a22296-bec8-70a1-b449-beabb8b0bd44'));
   });
 });
