@@ -19,11 +19,12 @@ import { EMIT_MANY, loginEvent, type Tenant, type TestApp } from '../support/tes
  * for a moment, so one pass may not reach them.
  */
 export async function sealCommitted(db: Database): Promise<number> {
-  const [newest] = rowsOf<{ xid: string; id: string }>(
+  const [row] = rowsOf<{ newest_xid: string; newest_id: string }>(
     await db.execute(
-      sql`select xid::text as xid, id::text as id from events order by xid desc, id desc limit 1`,
+      sql`select xid::text as newest_xid, id::text as newest_id from events order by xid desc, id desc limit 1`,
     ),
   );
+  const newest = row && { xid: row.newest_xid, id: row.newest_id };
   let sealed = 0;
   const deadline = Date.now() + 20_000;
   for (;;) {

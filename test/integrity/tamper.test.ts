@@ -7,7 +7,9 @@ import { fromPublicId, uuidv7 } from '../../src/ids.ts';
 import { toHex } from '../../src/integrity/bytes.ts';
 import { eventLeafHash } from '../../src/integrity/event-leaf.ts';
 import { latestCheckpoints } from '../../src/integrity/log-store.ts';
+import { rootHash } from '../../src/integrity/merkle.ts';
 import { sealPending } from '../../src/integrity/sealer.ts';
+import { generateSigningKey, signCheckpoint } from '../../src/integrity/signed-note.ts';
 import { verifyIntegrity } from '../../src/integrity/verify-integrity.ts';
 import { auditline } from '../cli/captured-cli.ts';
 import { type Backend, backends } from '../support/backends.ts';
@@ -201,6 +203,35 @@ describe.each(backends().map((backend) => backend.name))(
       const offline = await verifyOffline(tenant, [checkpoint]);
       expect(offline.code).toBe(1);
       expect(offline.stderr).toContain(`(${ids[1]}, leaf 1): event is not leaf 1`);
+    });
+
+    it("names a checkpoint signed with a key other than the service's", async () => {
+      const { tenant, ids } = await sealedLog();
+      const db = testApp.database.db;
+      await tamper(
+        db,
+        sql`update events set metadata = '{"n": 99}'::jsonb where id = ${uuid(ids[2]!)}::uuid`,
+      );
+      // The operator rewrites the log from the changed event on and signs a checkpoint with a key of their own.
+      const organization = fromPublicId('org', tenant.organization.id)!;
+      const origin = testApp.app.services.integrity.origin(organization);
+      const forger = generateSigningKey('auditline.example');
+      const stored = await eventsInStreamOrder(db, tenant.organization.id);
+      const root = rootHash(stored.map(eventLeafHash));
+      const note = signCheckpoint(
+        { origin, treeSize: 6, rootHash: root, extra: ['time 1'] },
+        forger.signerKey,
+      );
+      await db.execute(sql`insert into checkpoints (organization_id, tree_size, root_hash, signed_note, verifier_key)
+      values (${organization}::uuid, 6, decode(${toHex(root)}, 'hex'), ${note}, ${forger.verifierKey})`);
+      expect((await verifyServerSide(tenant)).firstMismatch).toMatchObject({
+        leafIndex: null,
+        reason: 'CHECKPOINT_SIGNATURE',
+        detail: expect.stringMatching(/no signature from key auditline.example\+[0-9a-f]{8}/),
+      });
+      const offline = await verifyOffline(tenant, [note]);
+      expect(offline.code).toBe(1);
+      expect(offline.stderr).toMatch(/FAILED at checkpoint .*cp0\.txt: note has no signature from key/);
     });
 
     it('names a rewritten log whose leaf was changed to match the event', async () => {

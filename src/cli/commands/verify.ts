@@ -52,7 +52,7 @@ Options:
       throw new Error(`verification FAILED at ${result.failure!.subject}: ${result.failure!.reason}`);
     }
     if (flags.json) return;
-    const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+    const plural = (n: number, word: string, words = `${word}s`) => `${n} ${n === 1 ? word : words}`;
     writeLines(
       io,
       `OK: ${plural(result.eventsVerified, 'event')} verified against ${plural(result.checkpointsVerified, 'checkpoint')} ` +
@@ -60,7 +60,7 @@ Options:
       `log: ${result.origin}`,
       ...(result.purgedLeaves > 0
         ? [
-            `${plural(result.purgedLeaves, 'leaf')} absent from the export, consistent with the retention purges it records`,
+            `${plural(result.purgedLeaves, 'leaf', 'leaves')} absent from the export, consistent with the retention purges it records`,
           ]
         : []),
       ...(result.unprovenSkipped > 0

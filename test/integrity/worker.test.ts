@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackgroundWorker } from '../../src/background.ts';
+import { sealerWorker } from '../../src/integrity/sealer-worker.ts';
+import { createLogger } from '../../src/logger.ts';
+import { backends } from '../support/backends.ts';
+import { createTestApp, type Tenant, type TestApp, testConfig } from '../support/test-app.ts';
+import { emitEvents, eventsInStreamOrder, leavesOf } from './support.ts';
+
+const PROOFS_AND_LAG = /* GraphQL */ `
+  query {
+    events(first: 50) { edges { node { id proof { treeSize } } } }
+    integrityStatus { lagEvents checkpoint { treeSize } }
+  }
+`;
+
+/** Polls until `done` holds; the worker runs on its own schedule, so tests wait for outcomes, not for time. */
+async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.each(backends())('sealer worker on $name', (backend) => {
+  let testApp: TestApp;
+  let workers: BackgroundWorker[];
+
+  beforeAll(async () => {
+    testApp = await createTestApp(backend);
+    const config = testConfig({ CHECKPOINT_INTERVAL: '1' });
+    const context = {
+      config,
+      database: testApp.database,
+      services: testApp.app.services,
+      logger: createLogger('silent'),
+    };
+    // Two instances, as with two servers on one database: one leads, the other stands by.
+    workers = [sealerWorker(context), sealerWorker(context)];
+    for (const worker of workers) worker.start();
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await testApp.close();
+  });
+
+  async function state(tenant: Tenant) {
+    const response = await tenant.gql<{
+      events: { edges: { node: { proof: { treeSize: number } | null } }[] };
+      integrityStatus: { lagEvents: number; checkpoint: { treeSize: number } | null };
+    }>(PROOFS_AND_LAG);
+    expect(response.errors).toBeUndefined();
+    return response.data!;
+  }
+
+  it('seals new events as they arrive and checkpoints them, without being asked', async () => {
+    const tenant = await testApp.tenant();
+    await emitEvents(tenant, 4);
+    const first = await eventually(
+      () => state(tenant),
+      (value) => value.integrityStatus.checkpoint?.treeSize === 4,
+    );
+    expect(first.integrityStatus).toEqual({ lagEvents: 0, checkpoint: { treeSize: 4 } });
+    expect(first.events.edges.map((edge) => edge.node.proof?.treeSize)).toEqual([4, 4, 4, 4]);
+
+    await emitEvents(tenant, 2);
+    const second = await eventually(
+      () => state(tenant),
+      (value) => value.integrityStatus.checkpoint?.treeSize === 6,
+    );
+    expect(second.events.edges.map((edge) => edge.node.proof?.treeSize)).toEqual([6, 6, 6, 6, 6, 6]);
+    const leaves = await leavesOf(testApp.database.db, tenant.organization.id);
+    const stored = await eventsInStreamOrder(testApp.database.db, tenant.organization.id);
+    expect(leaves.map((leaf) => leaf.eventId)).toEqual(stored.map((event) => event.id));
+  });
+});
