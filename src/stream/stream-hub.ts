@@ -87,7 +87,10 @@ export class StreamHub {
       await this.listener.start();
       this.keyTimer = setInterval(() => void this.recheckKeys(), this.options.keyRecheckMs);
       this.keyTimer.unref();
-    })();
+    })().catch((error) => {
+      this.starting = null; // let the next subscriber try again
+      throw error;
+    });
     return this.starting;
   }
 
