@@ -86,6 +86,13 @@ describe.each(backends())('real clients on $name', (backend) => {
     await resumed.waitFor(7 - first.edges.length);
     await resumed.dispose();
     expect(actions([...first.edges, ...resumed.edges])).toEqual([...allSix, 'doc.live']);
+
+    const forged = openStream(wsUrl(port), tenant.key.secret, { after: 'bm90IGEgY3Vyc29y' });
+    expect(await forged.outcome).toMatchObject({
+      kind: 'errors',
+      errors: [{ extensions: { code: 'BAD_USER_INPUT', path: ['after'] } }],
+    });
+    await forged.dispose();
   });
 
   it('Apollo Client over GraphQLWsLink: subscribes, receives, and resumes', async () => {
