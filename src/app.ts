@@ -52,10 +52,10 @@ export function buildApp({
     database,
     writer: new EventWriter(database),
     authenticator: new Authenticator(database.db),
-    stream: new StreamHub(database, logger, config.stream),
-    retention: config.retention,
-    integrity: createIntegrityService(config.integrity, database, logger),
     exports: createExportService(config),
+    retention: config.retention,
+    stream: new StreamHub(database, logger, config.stream),
+    integrity: createIntegrityService(config.integrity, database, logger),
   };
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
@@ -88,6 +88,7 @@ export function buildApp({
     yoga,
     services,
     maxConnections: config.limits.maxWebSocketConnections,
+    keyRecheckMs: config.stream.keyRecheckMs,
   });
 
   async function route(req: IncomingMessage, res: ServerResponse) {

@@ -2,15 +2,17 @@ import type { Server } from 'node:http';
 import type { ExecutionArgs } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { GraphQLContext, Services } from './graphql/context.ts';
+import { activeKeyIds } from './stream/key-watch.ts';
 import type { ViewerState } from './tenancy/viewer.ts';
 
+/** Chosen apart from graphql-ws's own codes (its 4408, say, is an init timeout its client retries with the old cursor). */
 export const CloseCodes = {
   Unauthorized: 4401,
   Forbidden: 4403,
   /** The client reads too slowly; it should reconnect and resume from its last cursor. */
-  SlowConsumer: 4408,
+  SlowConsumer: 4413,
   TooManyConnections: 4429,
   KeyRevoked: 4410,
 } as const;
@@ -27,6 +29,8 @@ export function attachWebSocketServer(options: {
   yoga: YogaServerInstance<Record<string, unknown>, GraphQLContext>;
   services: Services;
   maxConnections: number;
+  /** How often open connections re-check their key, so a revoked key loses its sockets. */
+  keyRecheckMs: number;
 }) {
   const webSocketServer = new WebSocketServer({
     server: options.server,
@@ -38,6 +42,22 @@ export function attachWebSocketServer(options: {
       socket.close(CloseCodes.TooManyConnections, 'Too many connections (MAX_WS_CONNECTIONS)');
     }
   });
+
+  const keyOfSocket = new Map<WebSocket, string>();
+  const keyCheck = setInterval(() => {
+    if (keyOfSocket.size === 0) return;
+    activeKeyIds(options.services.database.db, new Set(keyOfSocket.values()))
+      .then((active) => {
+        for (const [socket, keyId] of keyOfSocket) {
+          if (!active.has(keyId))
+            socket.close(CloseCodes.KeyRevoked, 'The API key of this connection was revoked');
+        }
+      })
+      .catch(() => {
+        // A failed check is retried on the next tick; it must not take connections down.
+      });
+  }, options.keyRecheckMs);
+  keyCheck.unref();
 
   const graphqlWs = useServer<Record<string, unknown>, { auth: ViewerState }>(
     {
@@ -51,6 +71,8 @@ export function attachWebSocketServer(options: {
           return false;
         }
         ctx.extra.auth = auth;
+        keyOfSocket.set(ctx.extra.socket, auth.viewer.keyId);
+        ctx.extra.socket.once('close', () => keyOfSocket.delete(ctx.extra.socket));
         return true;
       },
       onSubscribe: async (ctx, _id, payload) => {
@@ -83,6 +105,7 @@ export function attachWebSocketServer(options: {
   return {
     webSocketServer,
     async close() {
+      clearInterval(keyCheck);
       await graphqlWs.dispose();
       await new Promise<void>((resolve) => webSocketServer.close(() => resolve()));
     },

@@ -86,7 +86,7 @@ describe.each(backends())('resuming streams on $name', (backend) => {
     );
   }, 120_000);
 
-  it('closes a consumer that stops reading with 4408, leaves the others alone, and it resumes without loss', async () => {
+  it('closes a consumer that stops reading with 4413, leaves the others alone, and it resumes without loss', async () => {
     const streamApp: App = buildApp({
       config: testConfig({ STREAM_MAX_LAG_EVENTS: '20' }),
       database: t.database,
@@ -125,7 +125,7 @@ describe.each(backends())('resuming streams on $name', (backend) => {
         .poll(() => streamApp.services.stream.subscriptionCount, { timeout: 20_000, interval: 20 })
         .toBe(1);
       sockets[0]!.resume();
-      expect(await slow.outcome).toMatchObject({ kind: 'closed', code: 4408 });
+      expect(await slow.outcome).toMatchObject({ kind: 'closed', code: 4413 });
       expect(((await slow.outcome) as { reason: string }).reason).toMatch(/resume with the last cursor/);
 
       const marker = await writeMarker(t.database.db, organization);
