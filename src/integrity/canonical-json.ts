@@ -19,7 +19,65 @@ export class CanonicalJsonError extends Error {
 }
 
 export function canonicalize(value: unknown): string {
-  return serialize(value, '$', new Set());
+  try {
+    return serializeFast(value, 0);
+  } catch (error) {
+    if (error !== NOT_FAST) throw error;
+    // The careful walk below produces the same text, or the error naming the offending path.
+    return serialize(value, '$', new Set());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The fast path: the same output for valid input, without tracking paths or ancestors. Anything it is
+// unsure of (a value to reject, or nesting deep enough to be a cycle) hands over to the careful walk,
+// which has the final word. The sealer hashes every event through here, so it matters.
+
+const NOT_FAST = Symbol('not fast');
+const MAX_FAST_DEPTH = 500;
+
+/** `String.prototype.isWellFormed` (ES2024, in Node 20) where it exists: no lone surrogates. */
+const isWellFormed: (text: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (text) => !hasLoneSurrogate(text);
+
+function serializeFast(value: unknown, depth: number): string {
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw NOT_FAST;
+      return JSON.stringify(value);
+    case 'string':
+      if (!isWellFormed(value)) throw NOT_FAST;
+      return JSON.stringify(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (depth > MAX_FAST_DEPTH) throw NOT_FAST;
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          out += serializeFast(value[i], depth + 1);
+        }
+        return `${out}]`;
+      }
+      if (!isPlainObject(value)) throw NOT_FAST;
+      // Array.prototype.sort without a comparator orders strings by UTF-16 code units, as JCS wants.
+      const keys = Object.keys(value).sort();
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        if (!isWellFormed(key)) throw NOT_FAST;
+        if (i > 0) out += ',';
+        out += `${JSON.stringify(key)}:${serializeFast((value as Record<string, unknown>)[key], depth + 1)}`;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw NOT_FAST;
+  }
 }
 
 function serialize(value: unknown, path: string, ancestors: Set<object>): string {

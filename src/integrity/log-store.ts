@@ -102,36 +102,38 @@ export async function writeLogStates(db: Database, states: readonly LogState[]):
       compact_range = excluded.compact_range, sealed_through = excluded.sealed_through, updated_at = now()`);
 }
 
+/**
+ * A PostgreSQL array literal for values that need no quoting (uuids, numbers, hex, ISO timestamps):
+ * `unnest` over a few arrays parses about twice as fast as `jsonb_to_recordset` over objects.
+ */
+const arrayLiteral = (values: readonly (string | number)[]): string => `{${values.join(',')}}`;
+
 export async function insertLeaves(db: Database, leaves: readonly LeafRow[]): Promise<void> {
   if (leaves.length === 0) return;
-  const records = leaves.map((leaf) => ({
-    organization_id: leaf.organizationId,
-    leaf_index: leaf.leafIndex,
-    event_id: leaf.eventId,
-    received_at: leaf.receivedAt.toISOString(),
-    xid: leaf.xid,
-    leaf_hash: toHex(leaf.leafHash),
-  }));
   await db.execute(sql`
     insert into merkle_leaves (organization_id, leaf_index, event_id, received_at, xid, leaf_hash)
-    select organization_id, leaf_index, event_id, received_at, xid::xid8, decode(leaf_hash, 'hex')
-    from jsonb_to_recordset(${jsonParam(records)}) as r(organization_id uuid, leaf_index bigint,
-      event_id uuid, received_at timestamptz, xid text, leaf_hash text)`);
+    select o, i, e, r, x::xid8, decode(h, 'hex')
+    from unnest(
+      ${arrayLiteral(leaves.map((leaf) => leaf.organizationId))}::uuid[],
+      ${arrayLiteral(leaves.map((leaf) => leaf.leafIndex))}::bigint[],
+      ${arrayLiteral(leaves.map((leaf) => leaf.eventId))}::uuid[],
+      ${arrayLiteral(leaves.map((leaf) => leaf.receivedAt.toISOString()))}::timestamptz[],
+      ${arrayLiteral(leaves.map((leaf) => leaf.xid))}::text[],
+      ${arrayLiteral(leaves.map((leaf) => toHex(leaf.leafHash)))}::text[]
+    ) as t(o, i, e, r, x, h)`);
 }
 
 export async function insertNodes(db: Database, nodes: readonly NodeRow[]): Promise<void> {
   if (nodes.length === 0) return;
-  const records = nodes.map((node) => ({
-    organization_id: node.organizationId,
-    level: node.level,
-    index: node.index,
-    hash: toHex(node.hash),
-  }));
   await db.execute(sql`
     insert into merkle_nodes (organization_id, level, index, hash)
-    select organization_id, level, index, decode(hash, 'hex')
-    from jsonb_to_recordset(${jsonParam(records)})
-      as r(organization_id uuid, level smallint, index bigint, hash text)`);
+    select o, l, i, decode(h, 'hex')
+    from unnest(
+      ${arrayLiteral(nodes.map((node) => node.organizationId))}::uuid[],
+      ${arrayLiteral(nodes.map((node) => node.level))}::smallint[],
+      ${arrayLiteral(nodes.map((node) => node.index))}::bigint[],
+      ${arrayLiteral(nodes.map((node) => toHex(node.hash)))}::text[]
+    ) as t(o, l, i, h)`);
 }
 
 export interface SubtreeKey extends PerfectSubtree {

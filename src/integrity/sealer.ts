@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { readSettledEvents, type SettledEvent } from '../events/settled.ts';
+import { readSettledEvents, type SettledEvent, type StreamPosition } from '../events/settled.ts';
 import { fromPublicId } from '../ids.ts';
 import { eventLeafHash } from './event-leaf.ts';
 import {
@@ -51,11 +51,20 @@ export async function sealPending(db: Database, options: SealOptions = {}): Prom
   const organizations = new Set<string>();
   let sealed = 0;
   let batches = 0;
+  let ahead: Promise<ReadAhead | null> | null = null;
   for (;;) {
     if (options.maxBatches !== undefined && batches >= options.maxBatches) {
       return { sealed, batches, organizations: organizations.size, caughtUp: false, ms: elapsed(started) };
     }
-    const outcome = await sealBatch(db, batch);
+    const readAhead: ReadAhead | null = ahead ? await ahead : null;
+    ahead = null;
+    const outcome = await sealBatch(db, batch, {
+      readAhead,
+      // While this batch is hashed and written, the next one is read on another connection.
+      onRead: (last) => {
+        if (options.maxBatches !== batches + 1) ahead = readNext(db, last, batch);
+      },
+    });
     if (outcome.sealed > 0) batches += 1;
     sealed += outcome.sealed;
     for (const organization of outcome.organizations) organizations.add(organization);
@@ -69,17 +78,39 @@ export async function sealPending(db: Database, options: SealOptions = {}): Prom
 
 const elapsed = (started: number) => Math.round(performance.now() - started);
 
+/** Settled events read ahead of the transaction that will seal them, valid only if the cursor is still `after`. */
+interface ReadAhead {
+  after: StreamPosition;
+  settled: SettledEvent[];
+}
+
+async function readNext(db: Database, after: StreamPosition, limit: number): Promise<ReadAhead | null> {
+  try {
+    return { after, settled: await readSettledEvents(db, undefined, after, limit) };
+  } catch {
+    return null; // the transaction reads for itself
+  }
+}
+
 /** Seals up to `limit` settled events in one transaction; returns how many and for which organizations. */
 export async function sealBatch(
   db: Database,
   limit: number,
+  options: { readAhead?: ReadAhead | null; onRead?: (last: StreamPosition) => void } = {},
 ): Promise<{ sealed: number; organizations: string[] }> {
   return db.transaction(async (txn) => {
     const tx = txn as unknown as Database;
     await tx.execute(sql`select pg_advisory_xact_lock(${SEAL_TRANSACTION_LOCK.toString()}::bigint)`);
     const cursor = await readSealerCursor(tx);
-    const settled = await readSettledEvents(tx, undefined, cursor, limit);
+    const { readAhead } = options;
+    // Settled rows never change, so rows read ahead from this very cursor are what reading now would give,
+    // up to the newer rows that settled since (left for the next batch).
+    const settled =
+      readAhead && samePosition(readAhead.after, cursor) && readAhead.settled.length > 0
+        ? readAhead.settled
+        : await readSettledEvents(tx, undefined, cursor, limit);
     if (settled.length === 0) return { sealed: 0, organizations: [] };
+    if (settled.length === limit) options.onRead?.(settled[settled.length - 1]!.position);
 
     const byOrganization = groupByOrganization(settled);
     const states = new Map(
@@ -137,3 +168,5 @@ function hashOf(event: SettledEvent['event']): Uint8Array {
     throw new Error(`cannot seal event ${event.id}: ${(error as Error).message}`);
   }
 }
+
+const samePosition = (a: StreamPosition, b: StreamPosition) => a.xid === b.xid && a.id === b.id;
