@@ -138,9 +138,11 @@ describe.each(postgresOnly())('purge leader election on $name', () => {
     await blocker.unsafe('begin');
     await blocker.unsafe('lock table legal_holds in exclusive mode');
     const first = purgeProcess();
+    first.catch(() => {}); // awaited below; a failed wait must not leave it unhandled
     await until(async () => {
       const [row] = await database.raw.query<{ n: unknown }>(
-        "select count(*) as n from pg_locks where locktype = 'advisory' and granted",
+        `select count(*) as n from pg_locks where locktype = 'advisory' and granted
+           and database = (select oid from pg_database where datname = current_database())`,
       );
       const [running] = await database.raw.query<{ n: unknown }>(
         'select count(*) as n from purge_runs where finished_at is null',
