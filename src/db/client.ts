@@ -61,7 +61,10 @@ const drizzleLogger = (options: OpenOptions) =>
 function openPostgres(url: string, poolSize: number, options: OpenOptions): DatabaseHandle {
   const clientOptions = { max: poolSize, onnotice: () => {}, connection: { application_name: 'auditline' } };
   const client = postgres(url, clientOptions);
-  const rawClient = postgres(url, { ...clientOptions, max: Math.max(2, Math.ceil(poolSize / 4)) });
+  const rawClient = postgres(url, { ...clientOptions, max: Math.max(3, Math.ceil(poolSize / 4)) });
+  // Leaders (purge, sealer) hold a session lock, and so a connection, for a whole run: they get their
+  // own connections so they can never starve raw queries, LISTEN or /readyz.
+  const lockClient = postgres(url, { ...clientOptions, max: 4 });
   const db = drizzlePostgres(client, { schema, logger: drizzleLogger(options) }) as unknown as Database;
   return {
     kind: 'postgres',
@@ -72,7 +75,7 @@ function openPostgres(url: string, poolSize: number, options: OpenOptions): Data
       return () => subscription.unlisten();
     },
     async tryWithAdvisoryLock(lockId, work) {
-      const connection = await rawClient.reserve();
+      const connection = await lockClient.reserve();
       try {
         const [row] = await connection`select pg_try_advisory_lock(${lockId.toString()}::bigint) as acquired`;
         if (!row?.acquired) return { acquired: false };
@@ -86,7 +89,7 @@ function openPostgres(url: string, poolSize: number, options: OpenOptions): Data
       }
     },
     async close() {
-      await Promise.all([client.end({ timeout: 5 }), rawClient.end({ timeout: 5 })]);
+      await Promise.all([client.end({ timeout: 5 }), rawClient.end({ timeout: 5 }), lockClient.end({ timeout: 5 })]);
     },
   };
 }
