@@ -53,7 +53,7 @@ export interface Rsyslog {
   /** Lines as rsyslog wrote them: `PRI TIMESTAMP HOST APP MSGID MSG`. */
   lines(): string[];
   /** mmnormalize's JSON for each message (CEF parsed into fields). */
-  parsed(): Record<string, any>[];
+  parsed(): { cef: { Extensions: Record<string, string> } & Record<string, unknown> }[];
   stop(): Promise<void>;
   /** SIGSTOP: the receiver hangs (the kernel still accepts connections, nothing is read). */
   freeze(): void;
