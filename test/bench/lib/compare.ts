@@ -69,6 +69,17 @@ export async function compareUnderLoad(
   return results;
 }
 
+/** Below this many responses in a run, a p99 is the maximum and a rate is a handful of completions. */
+export const FEW_REQUESTS = 20;
+
+/** A warning for the row's note when some run completed too few requests to mean much. */
+export function fewRequestsNote(results: Iterable<ContenderResults>): string | undefined {
+  const fewest = Math.min(...[...results].flatMap((result) => result.runs.map((run) => run.requests)));
+  return fewest < FEW_REQUESTS
+    ? `a run completed only ${fewest} requests: too few for a stable figure (raise --run-seconds)`
+    : undefined;
+}
+
 export const rps = (results: ContenderResults) => results.runs.map((run) => run.requestsPerSecond);
 export const p99 = (results: ContenderResults) => results.runs.map((run) => run.latencyMs.p99);
 

@@ -1,7 +1,7 @@
 import { encodePageCursor } from '../../../src/events/cursor.ts';
 import { compileEventWhere } from '../../../src/events/filter.ts';
 import { findEventsPage } from '../../../src/events/query.ts';
-import { compareUnderLoad, latencyDetails, p99, postJson } from '../lib/compare.ts';
+import { compareUnderLoad, fewRequestsNote, latencyDetails, p99, postJson } from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measured, type ScenarioEntry } from '../lib/results.ts';
 import { bearer } from './ingest-workload.ts';
@@ -70,6 +70,7 @@ export const deepPage: Scenario = {
     );
     return [
       measured({
+        note: fewRequestsNote(results.values()),
         scenario,
         name: `deep page: p99 of page ${page} vs page 1`,
         figure: { unit: 'ms p99', values: p99(results.get(`page ${page}`)!) },
@@ -79,7 +80,14 @@ export const deepPage: Scenario = {
         },
         target: { on: 'ratio', op: '<=', value: 1.2 },
         ...(page < TARGET_PAGE
-          ? { note: `data set too small for page ${TARGET_PAGE}; measured page ${page}` }
+          ? {
+              note: [
+                `data set too small for page ${TARGET_PAGE}; measured page ${page}`,
+                fewRequestsNote(results.values()),
+              ]
+                .filter(Boolean)
+                .join('; '),
+            }
           : {}),
         details: {
           page,

@@ -1,7 +1,15 @@
 import { compileEventWhere } from '../../../src/events/filter.ts';
 import { findEventsPage } from '../../../src/events/query.ts';
 import { toPublicId } from '../../../src/ids.ts';
-import { type Contender, compareUnderLoad, latencyDetails, p99, postJson, rps } from '../lib/compare.ts';
+import {
+  type Contender,
+  compareUnderLoad,
+  fewRequestsNote,
+  latencyDetails,
+  p99,
+  postJson,
+  rps,
+} from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measured, type ScenarioEntry, unmeasured } from '../lib/results.ts';
 import type { LoadRequest } from '../load/load-types.ts';
@@ -181,6 +189,7 @@ export const filteredPage: Scenario = {
     entries.push(
       pglResults
         ? measured({
+            note: fewRequestsNote(results.values()),
             scenario,
             name: reqName,
             figure: { unit: 'req/s', values: rps(ourResults) },
@@ -194,6 +203,7 @@ export const filteredPage: Scenario = {
         : pglMissing(reqName, 'req/s', { on: 'ratio', op: '>=', value: 1.2 }),
       pglResults
         ? measured({
+            note: fewRequestsNote(results.values()),
             scenario,
             name: p99Name,
             figure: { unit: 'ms p99', values: p99(ourResults) },
@@ -205,6 +215,7 @@ export const filteredPage: Scenario = {
           })
         : pglMissing(p99Name, 'ms p99', { on: 'ratio', op: '<=', value: 1 }),
       measured({
+        note: fewRequestsNote(results.values()),
         scenario,
         name: 'filtered page: Auditline p99 vs the same SQL run raw + JSON',
         figure: { unit: 'ms p99', values: p99(ourResults) },

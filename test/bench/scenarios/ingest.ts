@@ -1,4 +1,11 @@
-import { type Contender, compareUnderLoad, latencyDetails, postJson, rps } from '../lib/compare.ts';
+import {
+  type Contender,
+  compareUnderLoad,
+  fewRequestsNote,
+  latencyDetails,
+  postJson,
+  rps,
+} from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measured, type ScenarioEntry, unmeasured } from '../lib/results.ts';
 import {
@@ -75,6 +82,7 @@ export const singleEventIngest: Scenario = {
     entries.push(
       pgl
         ? measured({
+            note: fewRequestsNote(results.values()),
             scenario: SCENARIO,
             name: `${SCENARIO}: Auditline emitEvent vs PostGraphile 5 createEvent`,
             figure,
@@ -94,6 +102,7 @@ export const singleEventIngest: Scenario = {
     );
     entries.push(
       measured({
+        note: fewRequestsNote(results.values()),
         scenario: SCENARIO,
         name: `${SCENARIO}: Auditline emitEvent vs raw node:http + postgres.js INSERT`,
         figure,
