@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { findEventsPage, MAX_PAGE_SIZE } from '../events/query.ts';
+import { createProofReader } from '../integrity/proofs.ts';
 import {
   EXPORT_FORMAT_DESCRIPTORS,
   type ExportFormat,
@@ -29,6 +30,9 @@ export async function* exportChunks(
   options: ExportProgress = {},
 ): AsyncGenerator<string> {
   const { header, recordSeparator } = EXPORT_FORMAT_DESCRIPTORS[format];
+  // JSON lines carry each event's inclusion proof (null until sealed and checkpointed), all against the
+  // checkpoint that was latest when the export reached the organization, so one checkpoint verifies it.
+  const proofs = format === 'jsonl' ? createProofReader(db) : null;
   if (header !== null) yield header + recordSeparator;
   let after: string | null = null;
   let exported = 0;
@@ -39,8 +43,12 @@ export async function* exportChunks(
     });
     if (page.edges.length === 0) return;
     let chunk = '';
-    for (const edge of page.edges) {
-      chunk += formatEvent(format, edge.node, options.formatOptions) + recordSeparator;
+    const pageProofs = proofs ? await proofs.forEvents(page.edges.map((edge) => edge.node.id)) : null;
+    for (const [i, edge] of page.edges.entries()) {
+      const formatOptions = pageProofs
+        ? { ...options.formatOptions, extra: { ...options.formatOptions?.extra, proof: pageProofs[i] } }
+        : options.formatOptions;
+      chunk += formatEvent(format, edge.node, formatOptions) + recordSeparator;
     }
     exported += page.edges.length;
     yield chunk;

@@ -6,7 +6,7 @@ import { type ExportVerificationInput, verifyExport } from '../../src/integrity/
 import { auditline, type CliEnv } from '../cli/captured-cli.ts';
 import { type Backend, backends } from '../support/backends.ts';
 import { createTestApp, type Tenant } from '../support/test-app.ts';
-import { emitEvents, exportJsonLines, sealAndSign } from './support.ts';
+import { emitEvents, sealAndSign } from './support.ts';
 
 /** Flips the lowest bit of one UTF-16 code unit. */
 const flip = (text: string, at: number) =>
@@ -30,7 +30,7 @@ describe.each(backends().map((backend) => backend.name))(
           : backends().find((candidate) => candidate.name === 'postgres')!;
       env =
         name === 'pglite' ? { AUDITLINE_DATA_DIR: file('data') } : { DATABASE_URL: process.env.DATABASE_URL };
-      // The app writes, seals and exports; it closes before the CLI opens the (single-process) PGlite directory.
+      // The app writes and seals; it closes before the CLI opens the (single-process) PGlite directory.
       const testApp = await createTestApp(backend);
       try {
         tenant = await testApp.tenant();
@@ -38,10 +38,7 @@ describe.each(backends().map((backend) => backend.name))(
         await sealAndSign(testApp);
         await emitEvents(tenant, 3);
         await sealAndSign(testApp);
-        await writeFile(
-          file('events.jsonl'),
-          await exportJsonLines(testApp.database.db, tenant.organization.id),
-        );
+        // Stored but not sealed yet when exported: its record says "proof": null.
         await emitEvents(tenant, 1);
       } finally {
         await testApp.close();
@@ -62,7 +59,19 @@ describe.each(backends().map((backend) => backend.name))(
 
     const org = () => tenant.organization.id;
 
-    it('prints checkpoints, consistency proofs and the public key for an auditor, who verifies offline', async () => {
+    it('exports with proofs, prints checkpoints, consistency proofs and the public key; an auditor verifies offline', async () => {
+      const exported = await save('events.jsonl', 'export', '--org', org(), '--format', 'jsonl');
+      const records = exported
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(records).toHaveLength(9);
+      expect(records.filter((record) => record.proof === null)).toHaveLength(1);
+      expect(records[0].proof).toEqual({
+        leafIndex: expect.any(Number),
+        treeSize: 8,
+        hashes: expect.arrayContaining([expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/)]),
+      });
       const latest = await save('cp8.txt', 'checkpoint', '--org', org());
       expect(latest).toMatch(
         new RegExp(`^auditline.example/${org()}\\n8\\n[A-Za-z0-9+/]{43}=\\ntime \\d+\\n\\n— `),
@@ -76,23 +85,32 @@ describe.each(backends().map((backend) => backend.name))(
         /^auditline.example\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}\n$/,
       );
 
-      const verify = await auditline(
-        {},
-        'verify',
-        '--events',
-        file('events.jsonl'),
-        '--checkpoint',
-        file('cp8.txt'),
-        '--checkpoint',
-        file('cp5.txt'),
-        '--consistency',
-        file('consistency.json'),
-        '--public-key',
-        file('key.txt'),
+      const verify = (...extra: string[]) =>
+        auditline(
+          {},
+          'verify',
+          '--events',
+          file('events.jsonl'),
+          '--checkpoint',
+          file('cp8.txt'),
+          '--checkpoint',
+          file('cp5.txt'),
+          '--consistency',
+          file('consistency.json'),
+          '--public-key',
+          file('key.txt'),
+          ...extra,
+        );
+      const strict = await verify();
+      expect(strict).toMatchObject({ code: 1, stdout: '' });
+      expect(strict.stderr).toMatch(
+        /^error: verification FAILED at line 9 \(evt_[0-9a-f]{32}\): the event has no inclusion proof/,
       );
-      expect(verify).toEqual({
+      expect(await verify('--allow-unproven')).toEqual({
         code: 0,
-        stdout: `OK: 8 events verified against 2 checkpoints (tree size 5, 8) and 1 consistency proof\nlog: auditline.example/${org()}\n`,
+        stdout:
+          'OK: 8 events verified against 2 checkpoints (tree size 5, 8) and 1 consistency proof\n' +
+          `log: auditline.example/${org()}\n1 event without a proof skipped (--allow-unproven)\n`,
         stderr: '',
       });
     });
@@ -108,6 +126,7 @@ describe.each(backends().map((backend) => backend.name))(
         ],
         consistencyProofs: [JSON.parse(await read('consistency.json'))],
         verifierKey: (await read('key.txt')).trim(),
+        allowUnproven: true,
       };
       expect(verifyExport(honest).ok).toBe(true);
 
@@ -160,6 +179,7 @@ describe.each(backends().map((backend) => backend.name))(
         file('cp8.txt'),
         '--public-key',
         file('key.txt'),
+        '--allow-unproven',
       );
       expect(tampered.code).toBe(1);
       expect(tampered.stderr).toMatch(

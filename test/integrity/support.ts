@@ -4,12 +4,12 @@ import { rowsOf } from '../../src/db/rows.ts';
 import { events } from '../../src/db/tables.ts';
 import type { AuditEvent } from '../../src/events/event.ts';
 import { eventFromRow } from '../../src/events/event-row.ts';
+import { compileEventWhere } from '../../src/events/filter.ts';
+import { exportChunks } from '../../src/export/exporter.ts';
 import { fromPublicId } from '../../src/ids.ts';
 import { fromHex } from '../../src/integrity/bytes.ts';
 import { signCheckpoints } from '../../src/integrity/checkpointer.ts';
 import { readSealerCursor } from '../../src/integrity/log-store.ts';
-import { exportedEvent } from '../../src/integrity/offline-verify.ts';
-import { proofsForEvents } from '../../src/integrity/proofs.ts';
 import { sealPending } from '../../src/integrity/sealer.ts';
 import { EMIT_MANY, loginEvent, type Tenant, type TestApp } from '../support/test-app.ts';
 
@@ -97,42 +97,13 @@ export async function eventsInStreamOrder(db: Database, organizationId: string):
   return rows.map(eventFromRow);
 }
 
-/**
- * The organization's events as `auditline export --format jsonl` writes them (oldest first, each with
- * its proof, or `"proof": null` when none), read from the database as it is now.
- */
+/** The organization's events as `auditline export --format jsonl` writes them, from the database as it is now. */
 export async function exportJsonLines(db: Database, organizationId: string): Promise<string> {
-  const rows = await db
-    .select()
-    .from(events)
-    .where(eq(events.organizationId, fromPublicId('org', organizationId)!))
-    .orderBy(asc(events.occurredAt), asc(events.id));
-  const stored = rows.map(eventFromRow);
-  const proofs = await proofsForEvents(
-    db,
-    stored.map((event) => event.id),
-  );
-  return stored
-    .map((event, i) => {
-      const proof = proofs[i];
-      if (!proof)
-        return JSON.stringify({
-          ...exportedEvent(event, { leafIndex: 0, treeSize: 0, hashes: [] }),
-          proof: null,
-        });
-      return JSON.stringify(
-        exportedEvent(event, {
-          leafIndex: proof.leafIndex,
-          treeSize: proof.treeSize,
-          hashes: proof.hashes.map(fromBase64Hash),
-        }),
-      );
-    })
-    .map((line) => `${line}\n`)
-    .join('');
+  let text = '';
+  const where = compileEventWhere(fromPublicId('org', organizationId), null, null);
+  for await (const chunk of exportChunks(db, where, 'jsonl')) text += chunk;
+  return text;
 }
-
-const fromBase64Hash = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
 
 /**
  * Runs statements as the database superuser would, with the immutability and append-only triggers
