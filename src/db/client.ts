@@ -89,7 +89,11 @@ function openPostgres(url: string, poolSize: number, options: OpenOptions): Data
       }
     },
     async close() {
-      await Promise.all([client.end({ timeout: 5 }), rawClient.end({ timeout: 5 }), lockClient.end({ timeout: 5 })]);
+      await Promise.all([
+        client.end({ timeout: 5 }),
+        rawClient.end({ timeout: 5 }),
+        lockClient.end({ timeout: 5 }),
+      ]);
     },
   };
 }

@@ -4,7 +4,9 @@ import postgres from 'postgres';
  * A new, empty PostgreSQL database on the server DATABASE_URL points at, for tests that must own a
  * whole database (partitions dropped by a purge, two server processes, a restarted listener).
  */
-export async function createFreshDatabase(prefix = 'auditline_test'): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createFreshDatabase(
+  prefix = 'auditline_test',
+): Promise<{ url: string; drop(): Promise<void> }> {
   const base = process.env.DATABASE_URL;
   if (!base) throw new Error('createFreshDatabase needs DATABASE_URL');
   const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;

@@ -49,7 +49,10 @@ let counter = 0;
 export const uniqueName = (prefix = 'org') =>
   `${prefix}-${process.pid}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
-export async function createTestApp(backend: Backend, environment: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  backend: Backend,
+  environment: Record<string, string> = {},
+): Promise<TestApp> {
   const queries: string[] = [];
   const database = await openDatabase(backend.config, { onQuery: (query) => queries.push(query) });
   await migrateDatabase(database);
