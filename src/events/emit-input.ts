@@ -213,7 +213,9 @@ function prepare(
   const { organizationId: _sentOrganization, idempotencyKey: _key, ...payload } = input;
   return {
     ...prepared,
-    payloadHash: createHash('sha256').update(stableJson(payload)).digest('base64url'),
+    // Only a keyed event can be retried into a conflict, so only it needs the hash.
+    payloadHash:
+      idempotencyKey === null ? '' : createHash('sha256').update(stableJson(payload)).digest('base64url'),
     searchText: searchTextOf(prepared),
   };
 }

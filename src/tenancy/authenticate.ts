@@ -11,7 +11,10 @@ const CACHE_LIMIT = 10_000;
  * to reach other processes (this process forgets the key at once through `forget`).
  */
 export class Authenticator {
-  private readonly cache = new Map<string, { state: ViewerState; expiresAt: number }>();
+  private readonly cache = new Map<
+    string,
+    { state: Promise<ViewerState>; expiresAt: number; keyId?: string }
+  >();
 
   constructor(private readonly db: Database) {}
 
@@ -22,28 +25,47 @@ export class Authenticator {
     return this.fromToken(match[1]!);
   }
 
-  async fromToken(token: string): Promise<ViewerState> {
+  fromToken(token: string): Promise<ViewerState> {
     const cached = this.cache.get(token);
     if (cached && cached.expiresAt > Date.now()) return cached.state;
-    const check = await verifyApiKeyToken(this.db, token);
-    const state: ViewerState = check.ok
-      ? { viewer: viewerOf(check.key) }
-      : {
+    // Requests that arrive together after an entry expired share one check instead of one each.
+    const state = this.check(token);
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    const entry: { state: Promise<ViewerState>; expiresAt: number; keyId?: string } = {
+      state,
+      expiresAt: Date.now() + CACHE_TTL_MS,
+    };
+    this.cache.set(token, entry);
+    state.then(
+      (settled) => {
+        entry.keyId = settled.viewer?.keyId;
+      },
+      () => {},
+    );
+    return state;
+  }
+
+  private async check(token: string): Promise<ViewerState> {
+    try {
+      const check = await verifyApiKeyToken(this.db, token);
+      if (!check.ok) {
+        return {
           viewer: null,
           problem: check.reason === 'revoked' ? 'This API key was revoked' : 'Unknown API key',
         };
-    if (check.ok) {
+      }
       // Bookkeeping only: a failed write must not fail the request.
       touchApiKey(this.db, check.key.id).catch(() => {});
+      return { viewer: viewerOf(check.key) };
+    } catch (error) {
+      this.cache.delete(token);
+      throw error;
     }
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(token, { state, expiresAt: Date.now() + CACHE_TTL_MS });
-    return state;
   }
 
   forget(keyId: string): void {
     for (const [token, entry] of this.cache) {
-      if (entry.state.viewer?.keyId === keyId) this.cache.delete(token);
+      if (entry.keyId === keyId) this.cache.delete(token);
     }
   }
 }
