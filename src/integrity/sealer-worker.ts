@@ -10,6 +10,8 @@ const TICK_MS = 1000;
 /** After a wake-up, wait this long so one transaction seals what arrived meanwhile. */
 const GATHER_MS = 50;
 const STANDBY_RETRY_MS = 5000;
+/** Batches per round, so that during a long catch-up checkpoints still get signed on time. */
+const BATCHES_PER_ROUND = 25;
 
 /**
  * The sealer: one per database (advisory-lock leader). Seals settled events as they arrive, woken by
@@ -20,6 +22,7 @@ export function sealerWorker({ config, database, services, logger }: WorkerConte
   const waker = new Waker();
   const intervalMs = config.integrity.checkpointIntervalMs;
   let stopped = false;
+  let stopping = new AbortController();
   let running: Promise<void> | undefined;
 
   async function lead(): Promise<void> {
@@ -33,7 +36,10 @@ export function sealerWorker({ config, database, services, logger }: WorkerConte
     let lastCheckpoint = 0;
     try {
       while (!stopped) {
-        const result = await sealPending(database.db);
+        const result = await sealPending(database.db, {
+          maxBatches: BATCHES_PER_ROUND,
+          signal: stopping.signal,
+        });
         if (result.sealed > 0) {
           logger.debug('sealed events', { sealed: result.sealed, organizations: result.organizations });
         }
@@ -45,6 +51,11 @@ export function sealerWorker({ config, database, services, logger }: WorkerConte
           });
           if (signed > 0) logger.debug('signed checkpoints', { signed });
           lastCheckpoint = Date.now();
+        }
+        if (!result.caughtUp) {
+          // More is settled: go on at once, letting requests in between on a PGlite process.
+          await new Promise((resolve) => setImmediate(resolve));
+          continue;
         }
         const woken = await waker.wait(Math.min(TICK_MS, intervalMs - (Date.now() - lastCheckpoint)));
         if (woken && !stopped) await delay(GATHER_MS);
@@ -70,10 +81,12 @@ export function sealerWorker({ config, database, services, logger }: WorkerConte
     name: 'integrity sealer',
     start() {
       stopped = false;
+      stopping = new AbortController();
       running = run();
     },
     async stop() {
       stopped = true;
+      stopping.abort();
       waker.signal();
       await running;
     },

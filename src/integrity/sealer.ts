@@ -26,6 +26,8 @@ export interface SealOptions {
   batch?: number;
   /** Stop after this many transactions even if more events are settled (default: until caught up). */
   maxBatches?: number;
+  /** Stop between batches once aborted (a server shutting down). */
+  signal?: AbortSignal;
 }
 
 export interface SealResult {
@@ -53,7 +55,7 @@ export async function sealPending(db: Database, options: SealOptions = {}): Prom
   let batches = 0;
   let ahead: Promise<ReadAhead | null> | null = null;
   for (;;) {
-    if (options.maxBatches !== undefined && batches >= options.maxBatches) {
+    if ((options.maxBatches !== undefined && batches >= options.maxBatches) || options.signal?.aborted) {
       return { sealed, batches, organizations: organizations.size, caughtUp: false, ms: elapsed(started) };
     }
     const readAhead: ReadAhead | null = ahead ? await ahead : null;

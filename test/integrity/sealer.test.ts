@@ -66,6 +66,26 @@ describe.each(backends())('sealer on $name', (backend) => {
     await expectSealedExactlyOnce(tenant.organization.id, 40);
   });
 
+  it('stops after maxBatches or once aborted, and says it has not caught up', async () => {
+    const tenant = await testApp.tenant();
+    await emitEvents(tenant, 5);
+    const db = testApp.database.db;
+    await sealCommitted(db); // whatever else is pending on a shared server
+    await emitEvents(tenant, 5);
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(await sealPending(db, { signal: aborted.signal })).toMatchObject({ sealed: 0, caughtUp: false });
+    // On a shared server a transaction open elsewhere may hold our events unsettled for a moment.
+    let partial = await sealPending(db, { batch: 2, maxBatches: 1 });
+    for (let tries = 0; partial.sealed === 0 && tries < 400; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      partial = await sealPending(db, { batch: 2, maxBatches: 1 });
+    }
+    expect(partial).toMatchObject({ sealed: 2, batches: 1, caughtUp: false });
+    await sealCommitted(db);
+    await expectSealedExactlyOnce(tenant.organization.id, 10);
+  });
+
   it('leaves nothing behind when a batch fails, and redoes it', async () => {
     const tenant = await testApp.tenant();
     await emitEvents(tenant, 6);
