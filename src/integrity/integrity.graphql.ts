@@ -22,7 +22,11 @@ const proofLoaders = new WeakMap<GraphQLContext, DataLoader<string, ExportedProo
 function proofLoader(ctx: GraphQLContext): DataLoader<string, ExportedProof | null> {
   let loader = proofLoaders.get(ctx);
   if (!loader) {
-    loader = new DataLoader((eventIds) => proofsForEvents(ctx.services.database.db, eventIds));
+    // Batched, not cached: a subscription's context lives as long as the stream, and proofs move on
+    // (null until sealed, then against ever newer checkpoints).
+    loader = new DataLoader((eventIds) => proofsForEvents(ctx.services.database.db, eventIds), {
+      cache: false,
+    });
     proofLoaders.set(ctx, loader);
   }
   return loader;
