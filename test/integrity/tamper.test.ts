@@ -18,17 +18,14 @@ import { createTestApp, type Tenant, type TestApp } from '../support/test-app.ts
 import { emitEvents, eventsInStreamOrder, exportJsonLines, sealAndSign, tamper } from './support.ts';
 
 /** Tampering takes triggers off, which locks the tables: on PostgreSQL it gets a database of its own. */
-async function isolatedBackends(): Promise<{ backend: Backend; drop(): Promise<void> }[]> {
-  return Promise.all(
-    backends().map(async (backend) => {
-      if (backend.name === 'pglite') return { backend, drop: async () => {} };
-      const fresh = await createFreshDatabase('auditline_tamper');
-      return {
-        backend: { name: backend.name, config: { kind: 'postgres', url: fresh.url, poolSize: 4 } },
-        drop: fresh.drop,
-      };
-    }),
-  );
+async function isolated(name: Backend['name']): Promise<{ backend: Backend; drop(): Promise<void> }> {
+  const backend = backends().find((candidate) => candidate.name === name)!;
+  if (backend.name === 'pglite') return { backend, drop: async () => {} };
+  const fresh = await createFreshDatabase('auditline_tamper');
+  return {
+    backend: { name: backend.name, config: { kind: 'postgres', url: fresh.url, poolSize: 4 } },
+    drop: fresh.drop,
+  };
 }
 
 const uuid = (publicId: string) => fromPublicId('evt', publicId)!;
@@ -42,9 +39,9 @@ describe.each(backends().map((backend) => backend.name))(
     let verifierKey: string;
 
     beforeAll(async () => {
-      const isolated = (await isolatedBackends()).find((candidate) => candidate.backend.name === name)!;
-      drop = isolated.drop;
-      testApp = await createTestApp(isolated.backend);
+      const database = await isolated(name);
+      drop = database.drop;
+      testApp = await createTestApp(database.backend);
       verifierKey = (await testApp.app.services.integrity.identity()).verifierKey;
       scratch = await mkdtemp(join(tmpdir(), 'auditline-tamper-'));
     });
