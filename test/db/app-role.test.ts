@@ -11,7 +11,7 @@ import { postgresOnly } from '../support/backends.ts';
 import { createFreshDatabase } from '../support/fresh-database.ts';
 import { EMIT, EVENTS, loginEvent, testConfig } from '../support/test-app.ts';
 
-describe.each(postgresOnly())('running as the least-privileged app role on $name', () => {
+describe.runIf(postgresOnly().length > 0)('running as the least-privileged app role on PostgreSQL', () => {
   let fresh: Awaited<ReturnType<typeof createFreshDatabase>>;
   let owner: DatabaseHandle;
   let asApp: DatabaseHandle;
