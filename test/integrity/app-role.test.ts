@@ -1,7 +1,5 @@
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DatabaseHandle, openDatabase } from '../../src/db/client.ts';
-import { migrateDatabase } from '../../src/db/migrate.ts';
+import type { DatabaseHandle } from '../../src/db/client.ts';
 import { fromPublicId } from '../../src/ids.ts';
 import { signCheckpoints } from '../../src/integrity/checkpointer.ts';
 import { proofsForEvents } from '../../src/integrity/proofs.ts';
@@ -10,33 +8,18 @@ import { loadSigningKey } from '../../src/integrity/signing-key.ts';
 import { verifyIntegrity } from '../../src/integrity/verify-integrity.ts';
 import { createOrganization } from '../../src/tenancy/organizations.ts';
 import { insertBackdated } from '../retention/backdated-events.ts';
-import { createFreshDatabase } from '../support/fresh-database.ts';
+import { openAsAppRole } from '../support/app-role-database.ts';
 
 describe.runIf(process.env.DATABASE_URL)('the sealer as the least-privileged app role', () => {
-  let fresh: Awaited<ReturnType<typeof createFreshDatabase>>;
+  let roles: Awaited<ReturnType<typeof openAsAppRole>>;
   let owner: DatabaseHandle;
   let asApp: DatabaseHandle;
-  const login = `auditline_seal_${process.pid}_${Date.now().toString(36)}`;
 
   beforeAll(async () => {
-    fresh = await createFreshDatabase('auditline_seal_role');
-    owner = await openDatabase({ kind: 'postgres', url: fresh.url, poolSize: 2 });
-    await migrateDatabase(owner);
-    await owner.raw.query(`create role ${login} login in role auditline_app`);
-    const url = new URL(fresh.url);
-    url.username = login;
-    asApp = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 2 });
+    roles = await openAsAppRole('auditline_seal_role');
+    ({ owner, asApp } = roles);
   });
-
-  afterAll(async () => {
-    await asApp?.close();
-    await owner?.raw.query(`drop owned by ${login}`).catch(() => {});
-    await owner?.close();
-    await fresh?.drop();
-    const admin = postgres(process.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop role if exists ${login}`);
-    await admin.end();
-  });
+  afterAll(() => roles?.close());
 
   it('seals, signs, proves and verifies, but cannot rewrite the log', async () => {
     const organization = await createOrganization(owner.db, 'acme');
