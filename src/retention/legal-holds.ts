@@ -1,8 +1,8 @@
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { organizations } from '../db/tables.ts';
 import { AuditlineError, badInput } from '../errors.ts';
 import { fromPublicId, toPublicId, uuidv7 } from '../ids.ts';
+import { requireOrganizationRow } from '../tenancy/organizations.ts';
 import { type RetentionActor, recordRetentionEvents } from './audit-trail.ts';
 import { legalHolds } from './tables.ts';
 
@@ -67,13 +67,9 @@ export async function placeLegalHold(
   if (from && to && from.getTime() >= to.getTime()) {
     throw badInput(`to (${to.toISOString()}) must be later than from (${from.toISOString()})`, ['to']);
   }
-  const uuid = fromPublicId('org', input.organizationId);
-  const notFound = () =>
-    new AuditlineError('NOT_FOUND', `No organization ${input.organizationId}`, ['organizationId']);
-  if (!uuid) throw notFound();
   return db.transaction(async (tx) => {
-    const [organization] = await tx.select().from(organizations).where(eq(organizations.id, uuid));
-    if (!organization) throw notFound();
+    const organization = await requireOrganizationRow(tx, input.organizationId);
+    const uuid = organization.id;
     const [row] = await tx
       .insert(legalHolds)
       .values({

@@ -1,8 +1,8 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { organizations } from '../db/tables.ts';
-import { AuditlineError, badInput } from '../errors.ts';
+import { badInput } from '../errors.ts';
 import { fromPublicId, toPublicId } from '../ids.ts';
+import { requireOrganizationRow } from '../tenancy/organizations.ts';
 import { type RetentionActor, recordRetentionEvents } from './audit-trail.ts';
 import { retentionPolicies } from './tables.ts';
 
@@ -48,13 +48,9 @@ export async function setRetentionPolicy(
   input: { organizationId: string; retentionDays: number; actor: RetentionActor },
 ): Promise<PolicyChange> {
   const retentionDays = checkRetentionDays(input.retentionDays);
-  const uuid = fromPublicId('org', input.organizationId);
-  const notFound = () =>
-    new AuditlineError('NOT_FOUND', `No organization ${input.organizationId}`, ['organizationId']);
-  if (!uuid) throw notFound();
   return db.transaction(async (tx) => {
-    const [organization] = await tx.select().from(organizations).where(eq(organizations.id, uuid));
-    if (!organization) throw notFound();
+    const organization = await requireOrganizationRow(tx, input.organizationId);
+    const uuid = organization.id;
     const [previous] = await tx
       .select({ retentionDays: retentionPolicies.retentionDays })
       .from(retentionPolicies)

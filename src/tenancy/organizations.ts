@@ -1,7 +1,7 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { organizations } from '../db/tables.ts';
-import { badInput } from '../errors.ts';
+import { AuditlineError, badInput } from '../errors.ts';
 import { fromPublicId, toPublicId, uuidv7 } from '../ids.ts';
 
 export interface Organization {
@@ -59,4 +59,12 @@ export async function loadOrganizations(
     : [];
   const byId = new Map(rows.map((row) => [toPublicId('org', row.id), toOrganization(row)]));
   return publicIds.map((id) => byId.get(id) ?? null);
+}
+
+/** The stored row behind an organization's public id, or NOT_FOUND naming `organizationId`. */
+export async function requireOrganizationRow(db: Database, publicId: string) {
+  const uuid = fromPublicId('org', publicId);
+  const [row] = uuid ? await db.select().from(organizations).where(eq(organizations.id, uuid)) : [];
+  if (!row) throw new AuditlineError('NOT_FOUND', `No organization ${publicId}`, ['organizationId']);
+  return row;
 }
