@@ -86,19 +86,14 @@ export function destinationWhere(
   );
 }
 
-export interface NewDestination {
-  organizationUuid: string;
-  name: string;
-  type: DestinationType;
-  url: string;
-  format: ExportFormat;
-  actions: string[];
-  query: string | null;
-  options: Record<string, unknown>;
-  sealedSecret: string | null;
+/** What an admin configures; everything else (ids, status, cursor, counters) the store sets. */
+export type NewDestination = Pick<
+  Destination,
+  'organizationUuid' | 'name' | 'type' | 'url' | 'format' | 'actions' | 'query' | 'options' | 'sealedSecret'
+> & {
   /** Deliver events already stored too, or only those from now on (the default). */
   fromBeginning?: boolean;
-}
+};
 
 async function assertNameFree(db: Database, organizationUuid: string, name: string, except?: string) {
   const [clash] = await db
