@@ -1,11 +1,14 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  check,
   customType,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -68,4 +71,33 @@ export const destinations = pgTable(
   ],
 );
 
-export const exportSchema = { destinations };
+/**
+ * An organization's own action mapping rules, checked in `position` order before the defaults
+ * (`DEFAULT_ACTION_RULES`); a null column leaves that part of the default classification alone.
+ * The list is replaced as a whole, so positions run 0..n-1.
+ */
+export const actionMappingRules = pgTable(
+  'action_mapping_rules',
+  {
+    organizationId: uuid('organization_id')
+      .notNull()
+      .references(() => organizations.id),
+    position: smallint('position').notNull(),
+    pattern: text('pattern').notNull(),
+    category: text('category'),
+    /** ECS event.type values. */
+    types: text('types').array(),
+    outcome: text('outcome'),
+    severity: smallint('severity'),
+    ocsfClassUid: integer('ocsf_class_uid'),
+    ocsfActivityId: smallint('ocsf_activity_id'),
+    createdAt: timestamptz('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'action_mapping_rules_pkey', columns: [t.organizationId, t.position] }),
+    check('action_mapping_rules_severity_range', sql`${t.severity} between 0 and 10`),
+    check('action_mapping_rules_ocsf_pair', sql`(${t.ocsfClassUid} is null) = (${t.ocsfActivityId} is null)`),
+  ],
+);
+
+export const exportSchema = { destinations, actionMappingRules };
