@@ -12,6 +12,7 @@ import { createContext, type GraphQLContext, type Services } from './graphql/con
 import { schema } from './graphql/schema.ts';
 import { createIntegrityService } from './integrity/service.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { useSharedSubscriptionResults } from './stream/shared-results.ts';
 import { StreamHub } from './stream/stream-hub.ts';
 import { Authenticator } from './tenancy/authenticate.ts';
 import type { ViewerState } from './tenancy/viewer.ts';
@@ -71,6 +72,7 @@ export function buildApp({
         maxTokens: { n: 10_000 },
         blockFieldSuggestion: { enabled: false },
       }),
+      useSharedSubscriptionResults(),
     ],
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
@@ -89,6 +91,7 @@ export function buildApp({
     services,
     maxConnections: config.limits.maxWebSocketConnections,
     keyRecheckMs: config.stream.keyRecheckMs,
+    exposeErrors: config.environment === 'development',
   });
 
   async function route(req: IncomingMessage, res: ServerResponse) {

@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
 import type { ExecutionArgs } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { GraphQLContext, Services } from './graphql/context.ts';
 import { activeKeyIds } from './stream/key-watch.ts';
 import type { ViewerState } from './tenancy/viewer.ts';
+import { serveGraphqlWs } from './websocket-transport.ts';
 
 /** Chosen apart from graphql-ws's own codes (its 4408, say, is an init timeout its client retries with the old cursor). */
 export const CloseCodes = {
@@ -31,6 +31,8 @@ export function attachWebSocketServer(options: {
   maxConnections: number;
   /** How often open connections re-check their key, so a revoked key loses its sockets. */
   keyRecheckMs: number;
+  /** Whether an internal error's message may reach the client (development only). */
+  exposeErrors: boolean;
 }) {
   const webSocketServer = new WebSocketServer({
     server: options.server,
@@ -59,7 +61,7 @@ export function attachWebSocketServer(options: {
   }, options.keyRecheckMs);
   keyCheck.unref();
 
-  const graphqlWs = useServer<Record<string, unknown>, { auth: ViewerState }>(
+  const graphqlWs = serveGraphqlWs<{ auth: ViewerState }>(
     {
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
@@ -100,6 +102,7 @@ export function attachWebSocketServer(options: {
       subscribe: (args) => (args.rootValue as { subscribe: Enveloped['subscribe'] }).subscribe(args),
     },
     webSocketServer,
+    { keepAliveMs: 12_000, exposeErrors: options.exposeErrors },
   );
 
   return {
