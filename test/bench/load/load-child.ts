@@ -1,7 +1,8 @@
 /**
  * The load generator, forked once by the harness so it never shares an event loop with a server
  * under test. Takes jobs over IPC one at a time: `http` runs autocannon with a LoadSpec and answers a
- * LoadResult; `raw-batch` runs the multi-row INSERT baseline (raw-batch.ts).
+ * LoadResult; `raw-batch` runs the multi-row INSERT baseline (raw-batch.ts); `raw-notify` the LISTEN/NOTIFY
+ * round trip the live stream is compared with (raw-notify.ts).
  *
  * Latencies are collected here from every response at sub-millisecond resolution (autocannon's own
  * histogram rounds to whole milliseconds, too coarse for pages that take 2-5 ms).
@@ -9,14 +10,15 @@
 import autocannon from 'autocannon';
 import type { LoadResult, LoadSpec } from './load-types.ts';
 import { type RawBatchSpec, runRawBatch } from './raw-batch.ts';
+import { type RawNotifySpec, runRawNotify } from './raw-notify.ts';
+import { wallClockMs } from './wall-clock.ts';
 
-export type LoadJob = { kind: 'http'; spec: LoadSpec } | { kind: 'raw-batch'; spec: RawBatchSpec };
+export type LoadJob =
+  | { kind: 'http'; spec: LoadSpec }
+  | { kind: 'raw-batch'; spec: RawBatchSpec }
+  | { kind: 'raw-notify'; spec: RawNotifySpec };
 
-function percentile(sorted: Float64Array, fraction: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1);
-  return sorted[Math.max(0, index)]!;
-}
+import { percentile } from './percentile.ts';
 
 function run(spec: LoadSpec): Promise<LoadResult> {
   let next = 0;
@@ -31,6 +33,7 @@ function run(spec: LoadSpec): Promise<LoadResult> {
         duration: spec.durationSeconds,
         pipelining: 1,
         timeout: 30,
+        ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
         requests: [
           {
             method: spec.method,
@@ -41,7 +44,9 @@ function run(spec: LoadSpec): Promise<LoadResult> {
                 method: spec.method,
                 path: item.path,
                 headers: { 'content-type': 'application/json', ...item.headers },
-                body: item.body,
+                body: spec.sentAtPlaceholder
+                  ? item.body?.replaceAll(spec.sentAtPlaceholder, String(wallClockMs()))
+                  : item.body,
               };
             },
             onResponse: (status, body) => {
@@ -85,7 +90,12 @@ function run(spec: LoadSpec): Promise<LoadResult> {
 }
 
 process.on('message', (job: LoadJob) => {
-  const work = job.kind === 'http' ? run(job.spec) : runRawBatch(job.spec);
+  const work =
+    job.kind === 'http'
+      ? run(job.spec)
+      : job.kind === 'raw-batch'
+        ? runRawBatch(job.spec)
+        : runRawNotify(job.spec);
   work.then(
     (result) => process.send!({ result }),
     (error: Error) => process.send!({ error: error.stack ?? error.message }),

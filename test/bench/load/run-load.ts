@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { LoadJob } from './load-child.ts';
 import type { LoadResult, LoadSpec } from './load-types.ts';
 import type { RawBatchResult, RawBatchSpec } from './raw-batch.ts';
+import type { RawNotifyResult, RawNotifySpec } from './raw-notify.ts';
 
 const CHILD = fileURLToPath(new URL('./load-child.ts', import.meta.url));
 
@@ -53,6 +54,8 @@ export async function runLoad(
 }
 
 export const runRawBatch = (spec: RawBatchSpec) => runJob<RawBatchResult>({ kind: 'raw-batch', spec });
+
+export const runRawNotify = (spec: RawNotifySpec) => runJob<RawNotifyResult>({ kind: 'raw-notify', spec });
 
 /** Ends the load generator process (the harness calls it when done). */
 export async function stopLoadGenerator(): Promise<void> {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { postJson, round, sampleRss } from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
-import { measured, type ScenarioEntry, unmeasured } from '../lib/results.ts';
+import { measured, type ScenarioEntry } from '../lib/results.ts';
 import { runLoad } from '../load/run-load.ts';
 import { auditlineEmitRequests, ingestInputs } from './ingest-workload.ts';
 import { AUDITLINE_PAGE } from './page-workload.ts';
@@ -90,15 +90,6 @@ export const memory: Scenario = {
               .filter((_, index) => index % every === 0)
               .map((sample) => [sample.atMs, round(sample.rssMiB, 1)]),
           },
-        }),
-        unmeasured({
-          scenario: SCENARIO,
-          name: 'memory: RSS with 1,000 idle subscriptions',
-          status: 'not yet measured',
-          unit: 'MiB',
-          note:
-            'Needs the live stream (issue 3): a graphql-ws `eventStream` subscription. Plug in by opening 1,000 graphql-ws ' +
-            'clients from a load child process against this server and sampling server.rssMiB() before and after.',
         }),
       ];
     } finally {

@@ -1,51 +1,389 @@
-import { type ScenarioEntry, unmeasured } from '../lib/results.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { postJson, round, sampleRss } from '../lib/compare.ts';
+import type { BenchContext } from '../lib/context.ts';
+import type { ServerProcess } from '../lib/processes.ts';
+import { measured, type ScenarioEntry } from '../lib/results.ts';
+import type { LoadRequest } from '../load/load-types.ts';
+import type { RawNotifyResult } from '../load/raw-notify.ts';
+import { runLoad, runRawNotify } from '../load/run-load.ts';
+import type { SubscriberStats } from '../load/stream-protocol.ts';
+import { StreamSubscribers } from '../load/stream-subscribers.ts';
+import { bearer, EMIT_EVENT, EMIT_EVENTS, ingestInputs } from './ingest-workload.ts';
 import type { Scenario } from './scenario.ts';
 
-const SCENARIO = 'live stream, 1,000 events/s, 500 subscribers';
+const SCENARIO = 'live stream, 1,000 events/s';
+const RATE = 1000;
+/**
+ * NOTIFY takes a database-wide lock from its commit until the commit is flushed, so transactions that
+ * each notify commit one at a time, one WAL flush each (DESIGN.md). Measured at 1,000/s that baseline
+ * mostly shows this machine's fsync queue; its round trip proper is measured at a rate it sustains.
+ */
+const BASELINE_RATE = 100;
+const MANY = 500;
+const KEEP_UP_SUBSCRIBERS = 100;
+const IDLE_SUBSCRIBERS = 1000;
+/** The emitter's concurrent HTTP connections; enough that 1,000 requests/s never queue behind each other. */
+const EMITTERS = 20;
+/** Events per emitEvents call in the highest-rate search, so that single-event ingest is not what stops it. */
+const BATCH = 20;
+/** A subscriber keeps up at a rate when every event reaches it and its p99 stays under this. */
+const KEEP_UP_P99_MS = 1000;
+/** After the emitter stops, how long the last events may take to reach every subscriber. */
+const DRAIN_MS = 10_000;
+const SENT_AT = '__SENT_AT__';
+const FLAT = 1.1;
+
+interface StreamRun {
+  emitted: number;
+  stats: SubscriberStats;
+  /** Every subscriber received every emitted event. */
+  complete: boolean;
+}
+
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 /**
- * STUB until the live stream (issue 3) lands. To measure it, replace `run` with:
- *
- * 1. `const server = await ctx.auditline()` and one key per organization (`ctx.keyFor`), with the
- *    `events:stream` scope (keyFor already grants it).
- * 2. A subscriber child process (fork a script like load/autocannon-child.ts does, using graphql-ws
- *    over `ws`) that opens 500 subscriptions to the stream subscription on `ws://…/graphql` with
- *    `connectionParams.authorization`, and records for every delivered event
- *    `Date.now() - metadata.sentAt` (same machine, same clock).
- * 3. An emitter child: autocannon with `overallRate: 1000` posting `emitEvent` whose input carries
- *    `metadata.sentAt = Date.now()` set in setupRequest, for `ctx.settings.runSeconds`, 3 repeats.
- * 4. Baseline in the same run: a child that commits `insert …; select pg_notify('bench', <ms>)`
- *    1,000 times a second into `bench_raw.events` while a postgres.js `listen('bench')` callback
- *    records arrival − commit time (commit→callback p50/p99).
- * 5. Entries: `measured({ figure: p99 ms of Auditline, baseline: raw NOTIFY p99, target: { on:
- *    'value', op: '<', value: 50 } })`, plus one for p50; put p50/p90/max and deliveries in details.
+ * Emit→receive latency of `eventStream` at a steady 1,000 events/s with 1 and with 500 subscribers,
+ * against PostgreSQL's own INSERT + NOTIFY → LISTEN round trip measured in the same run; the highest
+ * rate 100 subscribers keep up with; the server's memory with 1,000 idle subscriptions and over a
+ * soak. The emitter (autocannon at a fixed overall rate) and the subscribers (graphql-ws clients,
+ * one WebSocket each) run in two processes apart from the server.
  */
 export const streamLatency: Scenario = {
   id: 'stream',
   title: SCENARIO,
   needsData: false,
-  async run(): Promise<ScenarioEntry[]> {
-    const note =
-      'Needs the live stream (issue 3): a graphql-ws subscription that delivers emitted events. ' +
-      'See the plan at the top of test/bench/scenarios/stream-latency.ts.';
-    return [
-      unmeasured({
-        scenario: SCENARIO,
-        name: 'live stream: emit→receive p99',
-        status: 'not yet measured',
-        unit: 'ms p99',
-        baselineName: 'raw LISTEN/NOTIFY commit→callback p99',
-        target: { on: 'value', op: '<', value: 50 },
-        note,
-      }),
-      unmeasured({
-        scenario: SCENARIO,
-        name: 'live stream: emit→receive p50',
-        status: 'not yet measured',
-        unit: 'ms p50',
-        baselineName: 'raw LISTEN/NOTIFY commit→callback p50',
-        note,
-      }),
-    ];
+  async run(ctx: BenchContext): Promise<ScenarioEntry[]> {
+    const organization = ctx.ingestOrganization;
+    const key = await ctx.keyFor(organization);
+    const inputs = ingestInputs(organization, 2000, 11).map((input) => ({
+      ...input,
+      metadata: { ...(input.metadata as Record<string, unknown>), sentAt: SENT_AT },
+    }));
+    const single: LoadRequest[] = inputs.map((input) => ({
+      path: '/graphql',
+      headers: bearer(key),
+      body: JSON.stringify({ query: EMIT_EVENT, variables: { input } }),
+    }));
+    const batches: LoadRequest[] = [];
+    for (let start = 0; start + BATCH <= inputs.length; start += BATCH) {
+      batches.push({
+        path: '/graphql',
+        headers: bearer(key),
+        body: JSON.stringify({
+          query: EMIT_EVENTS,
+          variables: { input: inputs.slice(start, start + BATCH) },
+        }),
+      });
+    }
+    const { repeats, runSeconds, warmupSeconds, soakSeconds } = ctx.settings;
+    const server = await ctx.startAuditline('auditline-stream');
+    const wsUrl = `${server.url.replace('http', 'ws')}/graphql`;
+
+    const emit = (rate: number, seconds: number, requests = single, perRequest = 1) =>
+      runLoad({
+        url: server.url,
+        method: 'POST',
+        connections: EMITTERS,
+        durationSeconds: seconds,
+        requests,
+        failMarker: '"errors"',
+        overallRate: rate / perRequest,
+        sentAtPlaceholder: SENT_AT,
+      }).then((result) => ({ ...result, events: (result.requests - result.failed) * perRequest }));
+
+    /** Opens subscriptions and waits until each has received a probe event, so each is live. */
+    async function subscribe(count: number): Promise<StreamSubscribers> {
+      const subscribers = await StreamSubscribers.open(wsUrl, key, count);
+      const probe = `probe-${count}-${Date.now()}`;
+      const body = JSON.stringify({
+        query: EMIT_EVENT,
+        variables: { input: { action: 'bench.probe', actor: { id: 'bench' }, metadata: { probe } } },
+      });
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        await postJson(`${server.url}/graphql`, body, bearer(key));
+        await sleep(200);
+        const live = await subscribers.probed(probe);
+        if (live === count) return subscribers;
+        if (Date.now() > deadline) {
+          await subscribers.close();
+          throw new Error(`only ${live} of ${count} subscriptions received a probe within 60 s`);
+        }
+      }
+    }
+
+    /** One measured run: emit at `rate` for `seconds`, then wait for every subscriber to have everything. */
+    async function measure(
+      subscribers: StreamSubscribers,
+      count: number,
+      rate: number,
+      seconds: number,
+      batched = false,
+    ): Promise<StreamRun> {
+      await subscribers.reset();
+      const load = batched ? await emit(rate, seconds, batches, BATCH) : await emit(rate, seconds);
+      const expected = load.events * count;
+      const deadline = Date.now() + DRAIN_MS;
+      let stats = await subscribers.stats();
+      while (stats.received < expected && Date.now() < deadline) {
+        await sleep(100);
+        stats = await subscribers.stats();
+      }
+      // Requests cut off by the end of the run may still land; let them pass before the next reset.
+      await sleep(300);
+      return { emitted: load.events, stats, complete: stats.fewestPerSubscriber >= load.events };
+    }
+
+    async function latencyRuns(count: number): Promise<StreamRun[]> {
+      const subscribers = await subscribe(count);
+      try {
+        await measure(subscribers, count, RATE, warmupSeconds);
+        const runs: StreamRun[] = [];
+        for (let repeat = 1; repeat <= repeats; repeat += 1) {
+          const run = await measure(subscribers, count, RATE, runSeconds);
+          runs.push(run);
+          ctx.log(
+            `${SCENARIO} ${repeat}/${repeats}, ${count} subscriber(s): ${run.emitted} events, ` +
+              `p50 ${run.stats.latencyMs.p50.toFixed(1)} ms, p99 ${run.stats.latencyMs.p99.toFixed(1)} ms, ` +
+              `${run.complete ? 'all delivered' : `INCOMPLETE (fewest ${run.stats.fewestPerSubscriber})`}`,
+          );
+        }
+        return runs;
+      } finally {
+        await subscribers.close();
+      }
+    }
+
+    try {
+      const one = await latencyRuns(1);
+      const many = await latencyRuns(MANY);
+
+      const rawNotify = async (rate: number) => {
+        const results: RawNotifyResult[] = [];
+        for (let repeat = 1; repeat <= repeats; repeat += 1) {
+          const result = await runRawNotify({
+            databaseUrl: ctx.databaseUrl,
+            schema: 'bench_raw',
+            rate,
+            connections: EMITTERS,
+            durationSeconds: runSeconds,
+            payload: JSON.stringify(inputs[0]),
+          });
+          results.push(result);
+          ctx.log(
+            `${SCENARIO} ${repeat}/${repeats}, raw NOTIFY at ${rate}/s: p50 ${result.latencyMs.p50.toFixed(2)} ms, ` +
+              `p99 ${result.latencyMs.p99.toFixed(2)} ms (${result.received}/${result.sent} received)`,
+          );
+        }
+        return results;
+      };
+      const baseline = await rawNotify(BASELINE_RATE);
+      const sameRate = await rawNotify(RATE);
+
+      const keepUp = await highestRateKeptUp(ctx, subscribe, measure);
+      const idle = await idleMemory(server, subscribe);
+      const soak = await streamSoak(server, subscribe, measure, soakSeconds);
+
+      const incomplete = [...one, ...many].filter((run) => !run.complete).length;
+      const deliveryNote = incomplete
+        ? `${incomplete} run(s) did not deliver every event to every subscriber within ${DRAIN_MS / 1000} s of the emitter stopping`
+        : 'every event reached every subscriber in every run';
+      const runDetails = (runs: StreamRun[]) =>
+        runs.map((run) => ({
+          emitted: run.emitted,
+          complete: run.complete,
+          ended: run.stats.ended,
+          ...Object.fromEntries(
+            Object.entries(run.stats.latencyMs).map(([name, value]) => [name, round(value)]),
+          ),
+        }));
+      const p = (runs: StreamRun[], which: 'p50' | 'p99') => runs.map((run) => run.stats.latencyMs[which]);
+      const raw = (which: 'p50' | 'p99', results = baseline) =>
+        results.map((result) => result.latencyMs[which]);
+      const details = {
+        subscribers1: runDetails(one),
+        [`subscribers${MANY}`]: runDetails(many),
+        [`rawNotify${BASELINE_RATE}`]: notifyDetails(baseline),
+        [`rawNotify${RATE}`]: notifyDetails(sameRate),
+      };
+      const rawBaseline = (which: 'p50' | 'p99') => ({
+        name: `raw INSERT + NOTIFY → LISTEN callback ${which}, ${BASELINE_RATE} transactions/s`,
+        figure: { unit: `ms ${which}`, values: raw(which) },
+      });
+
+      return [
+        measured({
+          scenario: SCENARIO,
+          name: `live stream: emit→receive p99, ${MANY} subscribers`,
+          figure: { unit: 'ms p99', values: p(many, 'p99') },
+          baseline: rawBaseline('p99'),
+          target: { on: 'value', op: '<', value: 50 },
+          note: deliveryNote,
+          details,
+        }),
+        measured({
+          scenario: SCENARIO,
+          name: `live stream: emit→receive p50, ${MANY} subscribers`,
+          figure: { unit: 'ms p50', values: p(many, 'p50') },
+          baseline: rawBaseline('p50'),
+        }),
+        measured({
+          scenario: SCENARIO,
+          name: 'live stream: emit→receive p99, 1 subscriber',
+          figure: { unit: 'ms p99', values: p(one, 'p99') },
+          baseline: rawBaseline('p99'),
+        }),
+        measured({
+          scenario: SCENARIO,
+          name: 'live stream: emit→receive p50, 1 subscriber',
+          figure: { unit: 'ms p50', values: p(one, 'p50') },
+          baseline: rawBaseline('p50'),
+        }),
+        measured({
+          scenario: SCENARIO,
+          name: `live stream: emit→receive p99, 1 subscriber, vs one NOTIFY per transaction at ${RATE}/s`,
+          figure: { unit: 'ms p99', values: p(one, 'p99') },
+          baseline: {
+            name: `raw INSERT + NOTIFY per transaction → LISTEN callback p99, ${RATE} transactions/s`,
+            figure: { unit: 'ms p99', values: raw('p99', sameRate) },
+          },
+          note: 'Auditline notifies once per group commit, not once per event',
+        }),
+        keepUp,
+        measured({
+          scenario: SCENARIO,
+          name: `memory: RSS with ${IDLE_SUBSCRIBERS.toLocaleString('en')} idle subscriptions`,
+          figure: { unit: 'MiB', values: idle.with },
+          baseline: {
+            name: 'the same server before they subscribed',
+            figure: { unit: 'MiB', values: idle.without },
+          },
+          note: `${round(((mean(idle.with) - mean(idle.without)) * 1024) / IDLE_SUBSCRIBERS, 1)} KiB per subscription (WebSocket, graphql-ws and stream state)`,
+        }),
+        measured({
+          scenario: SCENARIO,
+          name: `memory: RSS at the end vs early in a ${soakSeconds} s stream soak (${KEEP_UP_SUBSCRIBERS} subscribers, ${RATE} events/s)`,
+          figure: { unit: 'MiB', values: [soak.late] },
+          baseline: {
+            name: 'RSS early in the soak (10-20% of its length)',
+            figure: { unit: 'MiB', values: [soak.early] },
+          },
+          target: { on: 'ratio', op: '<=', value: FLAT },
+          note: `flat means ≤ ${FLAT}x; ${soak.run.emitted} events, ${soak.run.complete ? 'all delivered' : 'NOT all delivered'}, p99 ${round(soak.run.stats.latencyMs.p99)} ms`,
+          details: { samples: soak.samples },
+        }),
+      ];
+    } finally {
+      await server.stop();
+    }
   },
 };
+
+function notifyDetails(results: RawNotifyResult[]) {
+  return results.map((result) => ({
+    sent: result.sent,
+    received: result.received,
+    p50: round(result.latencyMs.p50),
+    p99: round(result.latencyMs.p99),
+    max: round(result.latencyMs.max),
+  }));
+}
+
+type Subscribe = (count: number) => Promise<StreamSubscribers>;
+type Measure = (
+  subscribers: StreamSubscribers,
+  count: number,
+  rate: number,
+  seconds: number,
+  batched?: boolean,
+) => Promise<StreamRun>;
+
+/**
+ * Doubles the rate (batched emits) until 100 subscribers stop keeping up or the emitter cannot reach
+ * the rate; the figure is the highest rate kept up with, one run per step.
+ */
+async function highestRateKeptUp(
+  ctx: BenchContext,
+  subscribe: Subscribe,
+  measure: Measure,
+): Promise<ScenarioEntry> {
+  const subscribers = await subscribe(KEEP_UP_SUBSCRIBERS);
+  const steps: { rate: number; achieved: number; p99: number; complete: boolean }[] = [];
+  let best = 0;
+  try {
+    for (let rate = RATE; rate <= 32_000; rate *= 2) {
+      const run = await measure(subscribers, KEEP_UP_SUBSCRIBERS, rate, ctx.settings.runSeconds, true);
+      const achieved = run.emitted / ctx.settings.runSeconds;
+      const keptUp = run.complete && run.stats.latencyMs.p99 < KEEP_UP_P99_MS && run.stats.ended === 0;
+      steps.push({
+        rate,
+        achieved: Math.round(achieved),
+        p99: round(run.stats.latencyMs.p99),
+        complete: run.complete,
+      });
+      ctx.log(
+        `${SCENARIO}: ${KEEP_UP_SUBSCRIBERS} subscribers at ${rate} events/s (emitted ${Math.round(achieved)}/s): ` +
+          `p99 ${run.stats.latencyMs.p99.toFixed(1)} ms, ${keptUp ? 'kept up' : 'fell behind'}`,
+      );
+      if (!keptUp) break;
+      best = achieved;
+      if (achieved < rate * 0.9) break; // the emitter is the limit now, not the stream
+    }
+  } finally {
+    await subscribers.close();
+  }
+  const emitterBound = steps.at(-1)!.complete && steps.at(-1)!.achieved < steps.at(-1)!.rate * 0.9;
+  return measured({
+    scenario: SCENARIO,
+    name: `live stream: highest event rate ${KEEP_UP_SUBSCRIBERS} subscribers keep up with`,
+    figure: { unit: 'events/s', values: [best] },
+    note:
+      `one run per doubling of the rate; keeping up = every event delivered to every subscriber and p99 < ${KEEP_UP_P99_MS} ms` +
+      (emitterBound
+        ? '; the last step was bound by how fast the emitter could store events, not by the stream'
+        : ''),
+    details: { steps },
+  });
+}
+
+async function idleMemory(server: ServerProcess, subscribe: Subscribe) {
+  const samples = async () => {
+    const values: number[] = [];
+    for (let sample = 0; sample < 3; sample += 1) {
+      await sleep(1000);
+      values.push(server.rssMiB());
+    }
+    return values;
+  };
+  const without = await samples();
+  const subscribers = await subscribe(IDLE_SUBSCRIBERS);
+  try {
+    await sleep(2000);
+    return { without, with: await samples() };
+  } finally {
+    await subscribers.close();
+  }
+}
+
+async function streamSoak(server: ServerProcess, subscribe: Subscribe, measure: Measure, seconds: number) {
+  const subscribers = await subscribe(KEEP_UP_SUBSCRIBERS);
+  try {
+    const { value: run, samples } = await sampleRss(server, 1000, () =>
+      measure(subscribers, KEEP_UP_SUBSCRIBERS, RATE, seconds),
+    );
+    const rss = samples.map((sample) => sample.rssMiB);
+    const tenth = Math.max(1, Math.floor(rss.length / 10));
+    const every = Math.max(1, Math.floor(samples.length / 60));
+    return {
+      run,
+      early: mean(rss.slice(tenth, 2 * tenth)),
+      late: mean(rss.slice(-tenth)),
+      samples: samples
+        .filter((_, index) => index % every === 0)
+        .map((sample) => [sample.atMs, round(sample.rssMiB, 1)]),
+    };
+  } finally {
+    await subscribers.close();
+  }
+}
