@@ -5,6 +5,7 @@ import { destinationsCommand } from './commands/destinations.ts';
 import { exportCommand } from './commands/export.ts';
 import { holdsCommand } from './commands/holds.ts';
 import { keysCommand } from './commands/keys.ts';
+import { mappingsCommand } from './commands/mappings.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { orgsCommand } from './commands/orgs.ts';
 import { publicKeyCommand } from './commands/public-key.ts';
@@ -21,6 +22,7 @@ export const commands: readonly Command[] = [
   keysCommand,
   exportCommand,
   destinationsCommand,
+  mappingsCommand,
   retentionCommand,
   holdsCommand,
   purgeCommand,

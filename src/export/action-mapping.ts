@@ -5,33 +5,41 @@
  */
 
 /** ECS `event.category` values that audit actions fall into. */
-export type ActionCategory =
-  | 'api'
-  | 'authentication'
-  | 'configuration'
-  | 'database'
-  | 'file'
-  | 'iam'
-  | 'session'
-  | 'web';
+export const ACTION_CATEGORIES = [
+  'api',
+  'authentication',
+  'configuration',
+  'database',
+  'file',
+  'iam',
+  'session',
+  'web',
+] as const;
+
+export type ActionCategory = (typeof ACTION_CATEGORIES)[number];
 
 /** ECS `event.type` values. */
-export type ActionType =
-  | 'access'
-  | 'admin'
-  | 'allowed'
-  | 'change'
-  | 'creation'
-  | 'deletion'
-  | 'denied'
-  | 'end'
-  | 'error'
-  | 'group'
-  | 'info'
-  | 'start'
-  | 'user';
+export const ACTION_TYPES = [
+  'access',
+  'admin',
+  'allowed',
+  'change',
+  'creation',
+  'deletion',
+  'denied',
+  'end',
+  'error',
+  'group',
+  'info',
+  'start',
+  'user',
+] as const;
 
-export type ActionOutcome = 'success' | 'failure' | 'unknown';
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+export const ACTION_OUTCOMES = ['success', 'failure', 'unknown'] as const;
+
+export type ActionOutcome = (typeof ACTION_OUTCOMES)[number];
 
 export const OCSF_CLASS = {
   accountChange: 3001,

@@ -3,6 +3,8 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { events } from '../db/tables.ts';
 import { readSettledEvents, type SettledEvent, type StreamPosition } from '../events/settled.ts';
+import type { ActionRuleOverride } from './action-mapping.ts';
+import { actionOverridesFor } from './action-mapping-store.ts';
 import { retryDelay } from './backoff.ts';
 import {
   type Destination,
@@ -50,17 +52,21 @@ export class TransportCache {
   }
 }
 
-/** The records of `settled`, cut to what the transport takes in one request (one event at least). */
+/**
+ * The records of `settled`, cut to what the transport takes in one request (one event at least),
+ * formatted with the organization's action mapping overrides.
+ */
 export function buildBatch(
   destination: Destination,
   settled: SettledEvent[],
   transport: Transport,
+  actionOverrides: readonly ActionRuleOverride[] = [],
 ): OutgoingBatch {
   const records: string[] = [];
   let bytes = 0;
   const limit = Math.min(settled.length, transport.maxBatchEvents ?? settled.length);
   for (let index = 0; index < limit; index++) {
-    const record = formatEvent(destination.format, settled[index]!.event);
+    const record = formatEvent(destination.format, settled[index]!.event, { actionOverrides });
     bytes += Buffer.byteLength(record) + 64;
     if (records.length > 0 && bytes > transport.maxBatchBytes) break;
     records.push(record);
@@ -77,6 +83,7 @@ export function buildBatch(
     format: destination.format,
     events: included,
     records,
+    actionOverrides,
   };
 }
 
@@ -119,6 +126,7 @@ export async function deliverPending(
     }
     let transport: Transport;
     let settled: SettledEvent[];
+    let actionOverrides: ActionRuleOverride[];
     try {
       transport = transports.get(destination);
       const through = destination.resendThrough;
@@ -128,6 +136,7 @@ export async function deliverPending(
         destination.cursor,
         settings.batchSize,
       );
+      actionOverrides = settled.length > 0 ? await actionOverridesFor(db, destination.organizationUuid) : [];
     } catch (error) {
       // A destination that cannot even be read (an undecryptable secret, say) fails like a send would.
       const failure = new DeliveryError((error as Error).message, { mayHaveDelivered: false });
@@ -138,7 +147,7 @@ export async function deliverPending(
       if (destination.resendThrough) await clearResend(db, destination);
       return { kind: 'caught-up', delivered };
     }
-    const batch = buildBatch(destination, settled, transport);
+    const batch = buildBatch(destination, settled, transport, actionOverrides);
     const last = settled[batch.events.length - 1]!.position;
     try {
       await transport.send(batch);

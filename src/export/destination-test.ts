@@ -1,7 +1,9 @@
+import type { Database } from '../db/client.ts';
 import { AuditlineError, badInput } from '../errors.ts';
 import type { AuditEvent } from '../events/event.ts';
 import { compileEventWhere } from '../events/filter.ts';
 import { toPublicId, uuidv7 } from '../ids.ts';
+import { actionOverridesFor } from './action-mapping-store.ts';
 import { buildBatch } from './delivery.ts';
 import type { Destination } from './destination-store.ts';
 import type { ExportService } from './service.ts';
@@ -45,13 +47,18 @@ export function sampleEvent(organizationId: string, now = new Date()): AuditEven
   };
 }
 
-/** Sends one sample event through the destination's transport; the cursor and counters are left alone. */
-export async function testDestination(destination: Destination, exports: ExportService) {
+/**
+ * Sends one sample event through the destination's transport, formatted with the organization's
+ * action mapping overrides as deliveries are; the cursor and counters are left alone.
+ */
+export async function testDestination(db: Database, destination: Destination, exports: ExportService) {
   const event = sampleEvent(destination.organizationId);
   const started = performance.now();
   try {
     const transport = exports.transports.get(destination);
-    const batch = buildBatch(destination, [{ position: { xid: '0', id: event.id }, event }], transport);
+    const actionOverrides = await actionOverridesFor(db, destination.organizationUuid);
+    const settled = [{ position: { xid: '0', id: event.id }, event }];
+    const batch = buildBatch(destination, settled, transport, actionOverrides);
     await transport.send(batch);
     return { ok: true, error: null, durationMs: Math.round(performance.now() - started), eventId: event.id };
   } catch (error) {

@@ -243,6 +243,6 @@ builder.mutationField('testDestination', (t) =>
       'Sends one sample event (not stored, cursor untouched) and tells whether the receiver took it. Scope admin.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) =>
-      testDestination(await destinationFor(ctx, args.id), ctx.services.exports),
+      testDestination(ctx.services.database.db, await destinationFor(ctx, args.id), ctx.services.exports),
   }),
 );

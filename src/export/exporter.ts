@@ -3,7 +3,10 @@ import { pipeline } from 'node:stream/promises';
 import type { SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { findEventsPage, MAX_PAGE_SIZE } from '../events/query.ts';
+import { fromPublicId } from '../ids.ts';
 import { createProofReader } from '../integrity/proofs.ts';
+import type { ActionRuleOverride } from './action-mapping.ts';
+import { actionOverridesOf } from './action-mapping-store.ts';
 import {
   EXPORT_FORMAT_DESCRIPTORS,
   type ExportFormat,
@@ -14,6 +17,7 @@ import {
 export interface ExportProgress {
   /** Events written so far. */
   onPage?(exported: number): void;
+  /** `actionOverrides`, when given, replaces the organizations' own (see `exportChunks`). */
   formatOptions?: ExportFormatOptions;
   pageSize?: number;
 }
@@ -21,7 +25,8 @@ export interface ExportProgress {
 /**
  * The export as text chunks, one keyset page (oldest first) per chunk. Nothing is read ahead: the
  * next page is queried only when the consumer pulls, so memory stays one page deep however large
- * the result.
+ * the result. Each event is formatted with its organization's action mapping overrides, read once
+ * per organization per export.
  */
 export async function* exportChunks(
   db: Database,
@@ -34,6 +39,10 @@ export async function* exportChunks(
   // checkpoint that was latest when the export reached the organization, so one checkpoint verifies it.
   const proofs = format === 'jsonl' ? createProofReader(db) : null;
   if (header !== null) yield header + recordSeparator;
+  // JSON lines and CSV carry the action as is; the other formats classify it.
+  const classifies = format !== 'jsonl' && format !== 'csv';
+  const overrides =
+    classifies && !options.formatOptions?.actionOverrides ? new ActionOverridesCache(db) : null;
   let after: string | null = null;
   let exported = 0;
   for (;;) {
@@ -44,10 +53,13 @@ export async function* exportChunks(
     if (page.edges.length === 0) return;
     let chunk = '';
     const pageProofs = proofs ? await proofs.forEvents(page.edges.map((edge) => edge.node.id)) : null;
+    await overrides?.load(page.edges.map((edge) => edge.node.organizationId));
     for (const [i, edge] of page.edges.entries()) {
-      const formatOptions = pageProofs
-        ? { ...options.formatOptions, extra: { ...options.formatOptions?.extra, proof: pageProofs[i] } }
-        : options.formatOptions;
+      let formatOptions = options.formatOptions ?? {};
+      if (overrides)
+        formatOptions = { ...formatOptions, actionOverrides: overrides.of(edge.node.organizationId) };
+      if (pageProofs)
+        formatOptions = { ...formatOptions, extra: { ...formatOptions.extra, proof: pageProofs[i] } };
       chunk += formatEvent(format, edge.node, formatOptions) + recordSeparator;
     }
     exported += page.edges.length;
@@ -79,4 +91,25 @@ export async function writeExport(
   );
   await pipeline([source, ...(options.transforms ?? []), sink]);
   return count;
+}
+
+/** Organizations' override rules by public id, each read the first time one of its events comes up. */
+class ActionOverridesCache {
+  private readonly rules = new Map<string, ActionRuleOverride[]>();
+
+  constructor(private readonly db: Database) {}
+
+  async load(organizationIds: readonly string[]): Promise<void> {
+    const missing = [...new Set(organizationIds)].filter((id) => !this.rules.has(id));
+    if (missing.length === 0) return;
+    const loaded = await actionOverridesOf(
+      this.db,
+      missing.map((id) => fromPublicId('org', id)!),
+    );
+    for (const [index, id] of missing.entries()) this.rules.set(id, loaded[index]!);
+  }
+
+  of(organizationId: string): readonly ActionRuleOverride[] {
+    return this.rules.get(organizationId) ?? [];
+  }
 }

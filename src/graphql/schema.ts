@@ -9,6 +9,7 @@ import '../integrity/integrity.graphql.ts';
 import '../retention/retention.graphql.ts';
 import '../export/export.graphql.ts';
 import '../export/destination.graphql.ts';
+import '../export/action-mapping.graphql.ts';
 
 export const schema = builder.toSchema();
 

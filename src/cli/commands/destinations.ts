@@ -193,7 +193,7 @@ async function test(args: string[], io: CliIo, ctx: CommandContext) {
   const [id] = takePositionals(positionals, ['ID']);
   const { db, config } = await ctx.database();
   const destination = await destinationById(db, id!);
-  const result = await testDestination(destination, createExportService(config));
+  const result = await testDestination(db, destination, createExportService(config));
   if (flags.json) writeJson(io, result);
   else if (result.ok)
     writeLines(io, `Sent sample event ${result.eventId} to "${destination.name}" in ${result.durationMs} ms`);

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../../events/event.ts';
+import type { ActionRuleOverride } from '../action-mapping.ts';
 import type { ExportFormat } from '../formats/index.ts';
 
 /** Events on their way to one destination, already formatted (one record per event, no separators). */
@@ -10,6 +11,8 @@ export interface OutgoingBatch {
   format: ExportFormat;
   events: AuditEvent[];
   records: string[];
+  /** The organization's action mapping overrides the records were formatted with. */
+  actionOverrides: readonly ActionRuleOverride[];
 }
 
 export interface Transport {

@@ -21,7 +21,8 @@ interface OcsfClassInfo {
 
 const OTHER_ACTIVITY = 99;
 
-const OCSF_CLASSES: Record<OcsfClassUid, OcsfClassInfo> = {
+/** The classes Auditline writes and the activities each has (ids are OCSF 1.3's). */
+export const OCSF_CLASSES: Readonly<Record<OcsfClassUid, OcsfClassInfo>> = {
   [OCSF_CLASS.authentication]: {
     name: 'Authentication',
     activities: { 0: 'Unknown', 1: 'Logon', 2: 'Logoff', 99: 'Other' },
