@@ -16,7 +16,13 @@ export function eventFromRow(row: EventRow): AuditEvent {
       name: row.actorName,
       metadata: (row.actorMetadata as Record<string, unknown> | null) ?? null,
     },
-    targets: row.targets as EventTarget[],
+    // Rows written outside the app (imports, repairs) may leave out a target's optional fields.
+    targets: (row.targets as Partial<EventTarget>[]).map((target) => ({
+      id: target.id!,
+      type: target.type!,
+      name: target.name ?? null,
+      metadata: target.metadata ?? null,
+    })),
     context: {
       ipAddress: row.ipAddress,
       userAgent: row.userAgent,

@@ -72,7 +72,9 @@ export function sealerWorker({ config, database, services, logger }: WorkerConte
         if (!outcome.acquired && !stopped) await waker.wait(STANDBY_RETRY_MS);
       } catch (error) {
         logger.error('integrity sealer failed; retrying', { error: String(error) });
-        if (!stopped) await waker.wait(STANDBY_RETRY_MS);
+        // Not woken early by new events: a failure that repeats would otherwise repeat with every emit.
+        const until = Date.now() + STANDBY_RETRY_MS;
+        while (!stopped && Date.now() < until) await waker.wait(until - Date.now());
       }
     }
   }

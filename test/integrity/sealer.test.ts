@@ -101,4 +101,21 @@ describe.each(backends())('sealer on $name', (backend) => {
     await sealCommitted(db);
     await expectSealedExactlyOnce(tenant.organization.id, 6);
   });
+
+  it('seals rows written outside the app whose targets leave out optional fields', async () => {
+    const tenant = await testApp.tenant();
+    await emitEvents(tenant, 1);
+    // As an import or a repair by hand might write it: no name, no metadata on the target.
+    await testApp.database.raw.query(
+      `insert into events (id, organization_id, action, actor_id, actor_type, targets, target_ids, target_types,
+         metadata, search_text, occurred_at, received_at)
+       values (gen_random_uuid(), $1, 'document.viewed', 'usr_1', 'user', '[{"id":"doc_1","type":"document"}]',
+         '{doc_1}', '{document}', '{}', 'document.viewed', now(), now())`,
+      [fromPublicId('org', tenant.organization.id)],
+    );
+    await sealCommitted(testApp.database.db);
+    await expectSealedExactlyOnce(tenant.organization.id, 2);
+    const stored = await eventsInStreamOrder(testApp.database.db, tenant.organization.id);
+    expect(stored[1]!.targets).toEqual([{ id: 'doc_1', type: 'document', name: null, metadata: null }]);
+  });
 });
