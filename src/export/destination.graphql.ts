@@ -85,7 +85,7 @@ const CreateDestinationInput = builder.inputType('CreateDestinationInput', {
     url: t.string({
       required: true,
       description:
-        'https:// for HTTP receivers, tcp:// or tls:// for syslog, https://endpoint/bucket[/prefix] for S3.',
+        'https:// for HTTP receivers, tcp://, tls:// or relp:// for syslog, https://endpoint/bucket[/prefix] for S3.',
     }),
     format: t.field({ type: ExportFormatEnum, required: true }),
     actions: t.stringList(),

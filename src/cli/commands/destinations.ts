@@ -35,8 +35,9 @@ export const destinationsCommand: Command = {
 
 Options:
   --type TYPE        ${DESTINATION_TYPES.join(', ')}
-  --url URL          https://… for HTTP receivers; tcp://host:port or tls://host:port for syslog;
-                     https://endpoint/bucket[/prefix] for S3 (path style)
+  --url URL          https://… for HTTP receivers; tcp://host:port, tls://host:port or
+                     relp://host:port (acknowledged) for syslog; https://endpoint/bucket[/prefix]
+                     for S3 (path style)
   --format FORMAT    ${EXPORT_FORMATS.join(', ')} (syslog: cef or leef)
   --secret S         write-only: webhook whsec_…, Splunk HEC token, S3 ACCESS_KEY_ID:SECRET_ACCESS_KEY,
                      Sentinel client secret, Datadog API key

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { badInput } from '../../errors.ts';
 import type { ExportFormat } from '../formats/index.ts';
 import { datadogTransport } from './datadog.ts';
+import { parseRelpUrl } from './relp.ts';
 import { parseS3Url, s3Transport } from './s3.ts';
 import { sentinelTransport } from './sentinel.ts';
 import { splunkHecTransport } from './splunk-hec.ts';
-import { parseSyslogUrl, syslogTransport } from './syslog.ts';
+import { parseSyslogUrl, SYSLOG_URL_SHAPES, syslogTransport } from './syslog.ts';
 import type { Transport, TransportSettings } from './transport.ts';
 import { webhookSigningKey, webhookTransport } from './webhook.ts';
 
@@ -76,7 +77,7 @@ export const DESTINATION_RULES: Readonly<Record<DestinationType, TypeRules>> = {
     }),
     secret: null,
     formats: ['cef', 'leef'],
-    url: (url) => (parseSyslogUrl(url) ? null : 'must be tcp://host:port or tls://host:port'),
+    url: (url) => (parseSyslogUrl(url) || parseRelpUrl(url) ? null : `must be ${SYSLOG_URL_SHAPES}`),
     create: syslogTransport,
   },
   s3: {

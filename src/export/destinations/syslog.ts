@@ -2,7 +2,8 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
 import type { AuditEvent } from '../../events/event.ts';
-import { classifyAction } from '../action-mapping.ts';
+import { type ActionRuleOverride, classifyAction } from '../action-mapping.ts';
+import { parseRelpUrl, sendOverRelp } from './relp.ts';
 import { DeliveryError, type OutgoingBatch, type Transport, type TransportSettings } from './transport.ts';
 
 export interface SyslogOptions {
@@ -40,32 +41,67 @@ export function syslogSeverity(cefSeverity: number): number {
 
 const printable = (value: string, max: number) => value.replace(/[^\x21-\x7e]/g, '_').slice(0, max) || '-';
 
-/** One RFC 5424 message with RFC 6587 octet-counting framing: `LEN <PRI>1 TIMESTAMP HOST APP - MSGID - MSG`. */
-export function syslogFrame(event: AuditEvent, record: string, options: SyslogOptions): Buffer {
-  const priority = FACILITY_LOG_AUDIT * 8 + syslogSeverity(classifyAction(event.action).severity);
+/** One RFC 5424 message: `<PRI>1 TIMESTAMP HOST APP - MSGID - MSG`. */
+export function syslogMessage(
+  event: AuditEvent,
+  record: string,
+  options: SyslogOptions,
+  actionOverrides: readonly ActionRuleOverride[] = [],
+): Buffer {
+  const severity = classifyAction(event.action, actionOverrides).severity;
+  const priority = FACILITY_LOG_AUDIT * 8 + syslogSeverity(severity);
   const host = printable(options.hostname ?? hostname(), 255);
   const app = printable(options.appName ?? 'auditline', 48);
-  const message = Buffer.from(
+  return Buffer.from(
     `<${priority}>1 ${event.occurredAt.toISOString()} ${host} ${app} - audit - ${record}`,
     'utf8',
   );
+}
+
+/** The message with RFC 6587 octet-counting framing: `LEN <PRI>1 …`. */
+export function syslogFrame(
+  event: AuditEvent,
+  record: string,
+  options: SyslogOptions,
+  actionOverrides: readonly ActionRuleOverride[] = [],
+): Buffer {
+  const message = syslogMessage(event, record, options, actionOverrides);
   return Buffer.concat([Buffer.from(`${message.length} `, 'ascii'), message]);
 }
 
+export const SYSLOG_URL_SHAPES = 'tcp://host:port, tls://host:port or relp://host:port';
+
 /**
- * Syslog over TCP or TLS. TCP syslog has no acknowledgement of its own, so each batch gets its own
- * connection: the frames, then our FIN, and the batch counts as received once the receiver, having
- * read up to that FIN, closes its side too.
+ * Syslog over TCP, TLS or RELP. TCP syslog has no acknowledgement of its own, so each batch gets its
+ * own connection: the frames, then our FIN, and the batch counts as received once the receiver, having
+ * read up to that FIN, closes its side too. That proves the receiver read the batch, not that it kept
+ * it; RELP acknowledges every message.
  */
 export function syslogTransport(settings: TransportSettings): Transport {
-  const address = parseSyslogUrl(settings.url);
-  if (!address) throw new Error('A syslog URL looks like tcp://host:port or tls://host:port');
   const options = settings.options as SyslogOptions;
+  const relp = parseRelpUrl(settings.url);
+  if (relp) {
+    return {
+      maxBatchBytes: 4 * 1024 * 1024,
+      send: (batch: OutgoingBatch) =>
+        sendOverRelp(
+          relp,
+          batch.records.map((record, index) =>
+            syslogMessage(batch.events[index]!, record, options, batch.actionOverrides),
+          ),
+          settings.timeoutMs,
+        ),
+    };
+  }
+  const address = parseSyslogUrl(settings.url);
+  if (!address) throw new Error(`A syslog URL looks like ${SYSLOG_URL_SHAPES}`);
   return {
     maxBatchBytes: 4 * 1024 * 1024,
     send(batch: OutgoingBatch) {
       const payload = Buffer.concat(
-        batch.records.map((record, index) => syslogFrame(batch.events[index]!, record, options)),
+        batch.records.map((record, index) =>
+          syslogFrame(batch.events[index]!, record, options, batch.actionOverrides),
+        ),
       );
       return sendAndAwaitClose(address, options, payload, settings.timeoutMs);
     },
