@@ -27,7 +27,7 @@ const environmentSchema = z
     MAX_QUERY_COST: positiveInt(5000),
     MAX_WS_CONNECTIONS: positiveInt(10_000),
     STREAM_MAX_LAG_EVENTS: positiveInt(10_000),
-    STREAM_TICK_MS: positiveInt(1000),
+    STREAM_TICK_MS: positiveInt(100),
     STREAM_KEY_RECHECK_MS: positiveInt(30_000),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     DEFAULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
@@ -90,8 +90,10 @@ const environmentSchema = z
       maxLag: env.STREAM_MAX_LAG_EVENTS,
       stallMs: 200,
       tickMs: env.STREAM_TICK_MS,
-      sweepMs: 10 * env.STREAM_TICK_MS,
-      pingMs: 10 * env.STREAM_TICK_MS,
+      // Cheap when nothing waits (a tick only looks at groups waiting for rows to settle); the sweep
+      // re-reads every group and the ping checks the LISTEN connection, so they run far less often.
+      sweepMs: 100 * env.STREAM_TICK_MS,
+      pingMs: 100 * env.STREAM_TICK_MS,
       keyRecheckMs: env.STREAM_KEY_RECHECK_MS,
     },
     logLevel: env.LOG_LEVEL,

@@ -24,7 +24,7 @@ export const defaultStreamOptions: StreamOptions = {
   pageSize: 500,
   maxLag: 10_000,
   stallMs: 200,
-  tickMs: 1000,
+  tickMs: 100,
   sweepMs: 10_000,
   pingMs: 10_000,
   keyRecheckMs: 30_000,
@@ -40,6 +40,8 @@ export interface OpenStream extends SubscriptionSpec {
 }
 
 const dialect = new PgDialect();
+/** Pause before a subscriber's failed catch-up read is tried again (the database may be down). */
+const READ_RETRY_MS = 1000;
 
 /**
  * Every live stream of the process. Subscriptions with the same organization and the same compiled
@@ -129,7 +131,7 @@ export class StreamHub {
         pageSize: this.pageSize,
         stallMs: this.options.stallMs,
         maxLag: this.options.maxLag,
-        retryMs: this.options.tickMs,
+        retryMs: READ_RETRY_MS,
         track: (task) => this.track(task),
         counted: (kind) => {
           if (kind === 'shared') this.stats.sharedReads += 1;

@@ -312,7 +312,8 @@ async function highestRateKeptUp(
   const steps: { rate: number; achieved: number; p99: number; complete: boolean }[] = [];
   let best = 0;
   try {
-    for (let rate = RATE; rate <= 32_000; rate *= 2) {
+    const highest = ctx.settings.mode === 'quick' ? 4 * RATE : 32 * RATE;
+    for (let rate = RATE; rate <= highest; rate *= 2) {
       const run = await measure(subscribers, KEEP_UP_SUBSCRIBERS, rate, ctx.settings.runSeconds, true);
       const achieved = run.emitted / ctx.settings.runSeconds;
       const keptUp = run.complete && run.stats.latencyMs.p99 < KEEP_UP_P99_MS && run.stats.ended === 0;
