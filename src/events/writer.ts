@@ -56,7 +56,10 @@ export class EventWriter {
     private readonly handle: DatabaseHandle,
     private readonly options: { maxBatchRows: number; maxConcurrentFlushes: number } = {
       maxBatchRows: 1000,
-      maxConcurrentFlushes: handle.kind === 'postgres' ? 4 : 1,
+      // One at a time: NOTIFY serializes commits (a database-wide lock held through the WAL flush), so
+      // parallel flushes only split the waiting writes into more, smaller commits. Measured at c=50:
+      // 1,828 emits/s with one flush in flight, 1,649 with two, 1,439 with four, 1,073 with eight.
+      maxConcurrentFlushes: 1,
     },
   ) {}
 
