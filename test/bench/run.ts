@@ -31,8 +31,10 @@ function settingsFrom(args: Map<string, string | true>): BenchSettings {
   const quick = args.has('quick');
   return {
     mode: quick ? 'quick' : 'full',
-    events: numberArg(args, 'events', quick ? 100_000 : 2_000_000),
-    repeats: 3,
+    events: numberArg(args, 'events', quick ? 30_000 : 2_000_000),
+    // A quick run is a smoke test of the harness and a rough look, within 3 minutes; figures worth
+    // recording come from runs with three repeats.
+    repeats: numberArg(args, 'repeats', quick ? 1 : 3),
     warmupSeconds: numberArg(args, 'warmup-seconds', quick ? 1 : 5),
     runSeconds: numberArg(args, 'run-seconds', quick ? 2 : 15),
     soakSeconds: numberArg(args, 'soak-seconds', quick ? 10 : 600),

@@ -2,21 +2,23 @@
  * The load generator, forked once by the harness so it never shares an event loop with a server
  * under test. Takes jobs over IPC one at a time: `http` runs autocannon with a LoadSpec and answers a
  * LoadResult; `raw-batch` runs the multi-row INSERT baseline (raw-batch.ts); `raw-notify` the LISTEN/NOTIFY
- * round trip the live stream is compared with (raw-notify.ts).
+ * round trip the live stream is compared with (raw-notify.ts); `paced-post` the live stream's emitter
+ * (paced-post.ts).
  *
  * Latencies are collected here from every response at sub-millisecond resolution (autocannon's own
  * histogram rounds to whole milliseconds, too coarse for pages that take 2-5 ms).
  */
 import autocannon from 'autocannon';
 import type { LoadResult, LoadSpec } from './load-types.ts';
+import { type PacedPostSpec, runPacedPost } from './paced-post.ts';
 import { type RawBatchSpec, runRawBatch } from './raw-batch.ts';
 import { type RawNotifySpec, runRawNotify } from './raw-notify.ts';
-import { wallClockMs } from './wall-clock.ts';
 
 export type LoadJob =
   | { kind: 'http'; spec: LoadSpec }
   | { kind: 'raw-batch'; spec: RawBatchSpec }
-  | { kind: 'raw-notify'; spec: RawNotifySpec };
+  | { kind: 'raw-notify'; spec: RawNotifySpec }
+  | { kind: 'paced-post'; spec: PacedPostSpec };
 
 import { percentile } from './percentile.ts';
 
@@ -33,7 +35,6 @@ function run(spec: LoadSpec): Promise<LoadResult> {
         duration: spec.durationSeconds,
         pipelining: 1,
         timeout: 30,
-        ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
         requests: [
           {
             method: spec.method,
@@ -44,9 +45,7 @@ function run(spec: LoadSpec): Promise<LoadResult> {
                 method: spec.method,
                 path: item.path,
                 headers: { 'content-type': 'application/json', ...item.headers },
-                body: spec.sentAtPlaceholder
-                  ? item.body?.replaceAll(spec.sentAtPlaceholder, String(wallClockMs()))
-                  : item.body,
+                body: item.body,
               };
             },
             onResponse: (status, body) => {
@@ -95,7 +94,9 @@ process.on('message', (job: LoadJob) => {
       ? run(job.spec)
       : job.kind === 'raw-batch'
         ? runRawBatch(job.spec)
-        : runRawNotify(job.spec);
+        : job.kind === 'raw-notify'
+          ? runRawNotify(job.spec)
+          : runPacedPost(job.spec);
   work.then(
     (result) => process.send!({ result }),
     (error: Error) => process.send!({ error: error.stack ?? error.message }),

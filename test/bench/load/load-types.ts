@@ -16,10 +16,6 @@ export interface LoadSpec {
   failMarker?: string;
   /** When given, a response body must contain this (e.g. `"rejectedCount":0`) to count as a success. */
   successMarker?: string;
-  /** Requests per second across all connections; without it every connection sends as fast as it can. */
-  overallRate?: number;
-  /** Every occurrence of this text in a body is replaced by the wall-clock time (ms) the request is sent. */
-  sentAtPlaceholder?: string;
 }
 
 export interface LoadResult {

@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LoadJob } from './load-child.ts';
 import type { LoadResult, LoadSpec } from './load-types.ts';
+import type { PacedPostResult, PacedPostSpec } from './paced-post.ts';
 import type { RawBatchResult, RawBatchSpec } from './raw-batch.ts';
 import type { RawNotifyResult, RawNotifySpec } from './raw-notify.ts';
 
@@ -56,6 +57,8 @@ export async function runLoad(
 export const runRawBatch = (spec: RawBatchSpec) => runJob<RawBatchResult>({ kind: 'raw-batch', spec });
 
 export const runRawNotify = (spec: RawNotifySpec) => runJob<RawNotifyResult>({ kind: 'raw-notify', spec });
+
+export const runPacedPost = (spec: PacedPostSpec) => runJob<PacedPostResult>({ kind: 'paced-post', spec });
 
 /** Ends the load generator process (the harness calls it when done). */
 export async function stopLoadGenerator(): Promise<void> {

@@ -19,7 +19,7 @@ const LOAD_SECONDS = 4;
 const PURGE_START_MS = 1000;
 
 /**
- * Fills one day 200 days back with 1,000,000 events (100,000 in a quick run), then times the purge that
+ * Fills one day 200 days back with 1,000,000 events (20,000 in a quick run), then times the purge that
  * drops it, through the same `runPurge` the scheduled job calls, while single-event ingest runs
  * against the server; the same ingest without a purge is the baseline. Each repeat refills the day.
  */
@@ -28,7 +28,7 @@ export const purge: Scenario = {
   title: SCENARIO,
   needsData: false,
   async run(ctx: BenchContext): Promise<ScenarioEntry[]> {
-    const dayEvents = ctx.settings.mode === 'quick' ? 100_000 : 1_000_000;
+    const dayEvents = ctx.settings.mode === 'quick' ? 20_000 : 1_000_000;
     const organization = ctx.ingestOrganization;
     const key = await ctx.keyFor(organization);
     const requests = auditlineEmitRequests(ingestInputs(organization, 2000, 5), key);
