@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- --quick] [--only ingest,filtered-page] [--events N] [--profile] [--no-postgraphile]
- *   [--keep] [--server postgres://postgres@127.0.0.1:5432/postgres]`
+ * `npm run bench [-- --quick] [--only ingest,filtered-page] [--events N] [--repeats N] [--run-seconds S]
+ *   [--warmup-seconds S] [--soak-seconds S] [--profile] [--no-postgraphile] [--keep]
+ *   [--server postgres://postgres@127.0.0.1:5432/postgres]`
  *
  * Creates a fresh database `auditline_bench_<time>` on the local PostgreSQL, migrates it, loads the
  * data set with COPY, runs every scenario (servers and load generators each in their own process),
