@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sealPending } from '../../../src/integrity/sealer.ts';
+import { integrityStatus } from '../../../src/integrity/status.ts';
 import { round } from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measured, type ScenarioEntry } from '../lib/results.ts';
+import type { LoadRequest } from '../load/load-types.ts';
 import { runLoad } from '../load/run-load.ts';
-import { auditlineEmitRequests, ingestInputs } from './ingest-workload.ts';
+import { auditlineEmitRequests, bearer, EMIT_EVENTS, ingestInputs } from './ingest-workload.ts';
 import type { Scenario } from './scenario.ts';
 
 const SCENARIO = 'tamper-evidence sealing';
@@ -12,6 +14,10 @@ const CONNECTIONS = 50;
 const BATCH = 2000;
 /** Events the server's sealer gets to seal per second of an ingest run, so it is still sealing when the run ends. */
 const BACKLOG_PER_SECOND = 15_000;
+/** The fastest ingest, as in the batch scenario: emitEvents calls of 500 events, 4 at a time. */
+const PER_CALL = 500;
+const BATCH_CALLERS = 4;
+const LAG_SAMPLE_MS = 500;
 
 const leafCount = async (ctx: BenchContext) =>
   Number((await ctx.sql<{ count: string }[]>`select count(*) from merkle_leaves`)[0]!.count);
@@ -56,6 +62,48 @@ export const sealing: Scenario = {
       });
     await ingest(warmupSeconds);
 
+    // Does sealing keep up with the fastest ingest? Batch ingest at full speed while sampling the lag.
+    const batchInputs = ingestInputs(organization, 4 * PER_CALL, 29);
+    const batchRequests: LoadRequest[] = [];
+    for (let start = 0; start < batchInputs.length; start += PER_CALL) {
+      batchRequests.push({
+        path: '/graphql',
+        headers: bearer(key),
+        body: JSON.stringify({
+          query: EMIT_EVENTS,
+          variables: { input: batchInputs.slice(start, start + PER_CALL) },
+        }),
+      });
+    }
+    const worstLag: number[] = [];
+    const ingestRates: number[] = [];
+    for (let repeat = 1; repeat <= repeats; repeat += 1) {
+      await ctx.settle(server, `auditline sealer caught up before batch ingest (${repeat}/${repeats})`);
+      let running = true;
+      const load = runLoad({
+        url: server.url,
+        method: 'POST',
+        connections: BATCH_CALLERS,
+        durationSeconds: runSeconds,
+        requests: batchRequests,
+        successMarker: '"rejectedCount":0',
+      }).finally(() => {
+        running = false;
+      });
+      const lags: number[] = [];
+      while (running) {
+        lags.push((await integrityStatus(ctx.database.db, null)).lagSeconds);
+        await sleep(LAG_SAMPLE_MS);
+      }
+      const result = await load;
+      worstLag.push(Math.max(...lags));
+      ingestRates.push(result.requestsPerSecond * PER_CALL);
+      ctx.log(
+        `${SCENARIO} ${repeat}/${repeats}: batch ingest ${Math.round(result.requestsPerSecond * PER_CALL)} events/s, ` +
+          `sealing lag at most ${Math.max(...lags).toFixed(2)} s over ${lags.length} samples`,
+      );
+    }
+
     const idle: number[] = [];
     const busy: number[] = [];
     const runs: Record<string, unknown>[] = [];
@@ -94,10 +142,22 @@ export const sealing: Scenario = {
     return [
       measured({
         scenario: SCENARIO,
-        name: 'sealing: events sealed per second (catch-up over the seeded backlog)',
+        name: 'sealing: events sealed per second (catch-up over the seeded backlog) vs the fastest ingest',
         figure: { unit: 'events/s', values: throughput },
+        baseline: {
+          name: `batch ingest (emitEvents of ${PER_CALL}, ${BATCH_CALLERS} callers) in this scenario`,
+          figure: { unit: 'events/s', values: ingestRates },
+        },
+        target: { on: 'ratio', op: '>=', value: 1 },
         note: `sealPending in batches of ${BATCH}, the seeded backlog in ${repeats} passes; hashing, subtree nodes and log states written in one transaction per batch`,
         details: { passes },
+      }),
+      measured({
+        scenario: SCENARIO,
+        name: 'sealing: lag behind the fastest ingest (worst sample)',
+        figure: { unit: 's', values: worstLag },
+        target: { on: 'value', op: '<', value: 5 },
+        note: `age of the oldest unsealed event, sampled every ${LAG_SAMPLE_MS} ms during batch ingest at full speed`,
       }),
       measured({
         scenario: SCENARIO,
