@@ -57,6 +57,18 @@ export async function readSettledEvents(
   return rows.map((row) => ({ position: { xid: String(row.xid), id: row.id }, event: eventFromRow(row) }));
 }
 
+/**
+ * For reads that may be far behind the live edge (a catch-up), inside a transaction: the rest of it
+ * reads the stream in index order instead of sorting. PostgreSQL estimates `(xid, id) > cursor` from
+ * xid alone, so a cursor inside a bulk-loaded transaction (one xid for a million rows) looks like the
+ * end of the log: it expects nothing after it and sorts every remaining row of that transaction to
+ * return the first few thousand (1.2 s per 2,000-row read, measured), instead of merging the
+ * partitions' (xid, id) indexes.
+ */
+export async function preferIndexOrder(tx: Database): Promise<void> {
+  await tx.execute(sql`set local enable_sort = off`);
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function encodeStreamCursor(position: StreamPosition): string {

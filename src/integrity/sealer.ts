@@ -1,6 +1,11 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { readSettledEvents, type SettledEvent, type StreamPosition } from '../events/settled.ts';
+import {
+  preferIndexOrder,
+  readSettledEvents,
+  type SettledEvent,
+  type StreamPosition,
+} from '../events/settled.ts';
 import { fromPublicId } from '../ids.ts';
 import { eventLeafHash } from './event-leaf.ts';
 import {
@@ -88,7 +93,12 @@ interface ReadAhead {
 
 async function readNext(db: Database, after: StreamPosition, limit: number): Promise<ReadAhead | null> {
   try {
-    return { after, settled: await readSettledEvents(db, undefined, after, limit) };
+    const settled = await db.transaction(async (txn) => {
+      const tx = txn as unknown as Database;
+      await preferIndexOrder(tx);
+      return readSettledEvents(tx, undefined, after, limit);
+    });
+    return { after, settled };
   } catch {
     return null; // the transaction reads for itself
   }
@@ -103,6 +113,7 @@ export async function sealBatch(
   return db.transaction(async (txn) => {
     const tx = txn as unknown as Database;
     await tx.execute(sql`select pg_advisory_xact_lock(${SEAL_TRANSACTION_LOCK.toString()}::bigint)`);
+    await preferIndexOrder(tx);
     const cursor = await readSealerCursor(tx);
     const { readAhead } = options;
     // Settled rows never change, so rows read ahead from this very cursor are what reading now would give,
