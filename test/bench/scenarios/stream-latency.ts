@@ -347,7 +347,7 @@ async function highestRateKeptUp(
           `p99 ${run.stats.latencyMs.p99.toFixed(1)} ms, ${keptUp ? 'kept up' : 'fell behind'}`,
       );
       if (!keptUp) break;
-      best = achieved;
+      best = Math.max(best, achieved);
       if (achieved < rate * 0.9) break; // the emitter is the limit now, not the stream
     }
   } finally {
