@@ -3,10 +3,9 @@ import { recordOf } from '../../../src/events/event-row.ts';
 import { postJson, round } from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measured, type ScenarioEntry } from '../lib/results.ts';
-import type { LoadRequest } from '../load/load-types.ts';
 import type { RawBatchSpec } from '../load/raw-batch.ts';
 import { runLoad, runRawBatch } from '../load/run-load.ts';
-import { bearer, EMIT_EVENTS, ingestInputs } from './ingest-workload.ts';
+import { auditlineBatchRequests, ingestInputs } from './ingest-workload.ts';
 import type { Scenario } from './scenario.ts';
 
 const SCENARIO = 'batch ingest, 500 events per call';
@@ -24,17 +23,7 @@ export const batchIngest: Scenario = {
     const inputs = ingestInputs(organization, 4000, 123);
     const key = await ctx.keyFor(organization);
     const auditline = await ctx.auditline();
-    const requests: LoadRequest[] = [];
-    for (let start = 0; start < inputs.length; start += PER_CALL) {
-      requests.push({
-        path: '/graphql',
-        headers: bearer(key),
-        body: JSON.stringify({
-          query: EMIT_EVENTS,
-          variables: { input: inputs.slice(start, start + PER_CALL) },
-        }),
-      });
-    }
+    const requests = auditlineBatchRequests(inputs, key, PER_CALL);
     const answer = await postJson(`${auditline.url}/graphql`, requests[0]!.body!, requests[0]!.headers);
     if (answer.data?.emitEvents?.acceptedCount !== PER_CALL) {
       throw new Error(

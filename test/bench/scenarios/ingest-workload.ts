@@ -3,7 +3,9 @@ import { prepareEvent } from '../../../src/events/emit-input.ts';
 import { recordOf } from '../../../src/events/event-row.ts';
 import { datasetOrganizations, generateEvent } from '../data/events.ts';
 import { Random } from '../data/random.ts';
+import type { ServerProcess } from '../lib/processes.ts';
 import type { LoadRequest } from '../load/load-types.ts';
+import { runLoad } from '../load/run-load.ts';
 
 export const EMIT_EVENT =
   'mutation Emit($input: EmitEventInput!) { emitEvent(input: $input) { event { id } } }';
@@ -30,6 +32,39 @@ export const auditlineEmitRequests = (inputs: EmitEventInput[], key: string): Lo
     headers: bearer(key),
     body: JSON.stringify({ query: EMIT_EVENT, variables: { input } }),
   }));
+
+/** emitEvents calls of `perCall` events each (a last partial call is left out, so every call has `perCall`). */
+export function auditlineBatchRequests(
+  inputs: EmitEventInput[],
+  key: string,
+  perCall: number,
+): LoadRequest[] {
+  const requests: LoadRequest[] = [];
+  for (let start = 0; start + perCall <= inputs.length; start += perCall) {
+    requests.push({
+      path: '/graphql',
+      headers: bearer(key),
+      body: JSON.stringify({
+        query: EMIT_EVENTS,
+        variables: { input: inputs.slice(start, start + perCall) },
+      }),
+    });
+  }
+  return requests;
+}
+
+/** Single-event emitEvent load against a server, as the ingest scenario runs it; rejects on any error. */
+export const emitLoad =
+  (server: ServerProcess, requests: LoadRequest[], connections = 50) =>
+  (durationSeconds: number) =>
+    runLoad({
+      url: server.url,
+      method: 'POST',
+      connections,
+      durationSeconds,
+      requests,
+      failMarker: '"errors"',
+    });
 
 export const rawEmitRequests = (inputs: EmitEventInput[], organizationUuid: string): LoadRequest[] =>
   inputs.map((input) => ({

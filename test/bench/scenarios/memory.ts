@@ -2,8 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { postJson, round, sampleRss } from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measured, type ScenarioEntry } from '../lib/results.ts';
-import { runLoad } from '../load/run-load.ts';
-import { auditlineEmitRequests, ingestInputs } from './ingest-workload.ts';
+import { auditlineEmitRequests, emitLoad, ingestInputs } from './ingest-workload.ts';
 import { AUDITLINE_PAGE } from './page-workload.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -38,15 +37,7 @@ export const memory: Scenario = {
         await sleep(1000);
       }
       const { warmupSeconds, runSeconds, repeats, soakSeconds } = ctx.settings;
-      const load = (durationSeconds: number) =>
-        runLoad({
-          url: server.url,
-          method: 'POST',
-          connections: CONNECTIONS,
-          durationSeconds,
-          requests,
-          failMarker: '"errors"',
-        });
+      const load = emitLoad(server, requests, CONNECTIONS);
       await load(warmupSeconds);
       const underLoad: number[] = [];
       for (let repeat = 1; repeat <= repeats; repeat += 1) {

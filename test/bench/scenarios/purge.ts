@@ -5,8 +5,7 @@ import { fillDay } from '../../retention/backdated-events.ts';
 import { round } from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measured, type ScenarioEntry } from '../lib/results.ts';
-import { runLoad } from '../load/run-load.ts';
-import { auditlineEmitRequests, ingestInputs } from './ingest-workload.ts';
+import { auditlineEmitRequests, emitLoad, ingestInputs } from './ingest-workload.ts';
 import type { Scenario } from './scenario.ts';
 
 const SCENARIO = 'purge an expired day of 1M events';
@@ -35,15 +34,7 @@ export const purge: Scenario = {
     const server = await ctx.auditline();
     const day = new Date(Math.floor(Date.now() / DAY_MS - EXPIRED_DAY_AGO) * DAY_MS);
     const partition = `events_p${day.toISOString().slice(0, 10).replaceAll('-', '')}`;
-    const ingest = () =>
-      runLoad({
-        url: server.url,
-        method: 'POST',
-        connections: CONNECTIONS,
-        durationSeconds: LOAD_SECONDS,
-        requests,
-        failMarker: '"errors"',
-      });
+    const ingest = () => emitLoad(server, requests, CONNECTIONS)(LOAD_SECONDS);
 
     const seconds: number[] = [];
     const withoutPurge: number[] = [];

@@ -4,9 +4,8 @@ import { integrityStatus } from '../../../src/integrity/status.ts';
 import { round } from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measured, type ScenarioEntry } from '../lib/results.ts';
-import type { LoadRequest } from '../load/load-types.ts';
 import { runLoad } from '../load/run-load.ts';
-import { auditlineEmitRequests, bearer, EMIT_EVENTS, ingestInputs } from './ingest-workload.ts';
+import { auditlineBatchRequests, auditlineEmitRequests, emitLoad, ingestInputs } from './ingest-workload.ts';
 import type { Scenario } from './scenario.ts';
 
 const SCENARIO = 'tamper-evidence sealing';
@@ -51,30 +50,12 @@ export const sealing: Scenario = {
     const key = await ctx.keyFor(organization);
     const requests = auditlineEmitRequests(ingestInputs(organization, 2000, 17), key);
     const server = await ctx.auditline();
-    const ingest = (durationSeconds: number) =>
-      runLoad({
-        url: server.url,
-        method: 'POST',
-        connections: CONNECTIONS,
-        durationSeconds,
-        requests,
-        failMarker: '"errors"',
-      });
+    const ingest = emitLoad(server, requests, CONNECTIONS);
     await ingest(warmupSeconds);
 
     // Does sealing keep up with the fastest ingest? Batch ingest at full speed while sampling the lag.
     const batchInputs = ingestInputs(organization, 4 * PER_CALL, 29);
-    const batchRequests: LoadRequest[] = [];
-    for (let start = 0; start < batchInputs.length; start += PER_CALL) {
-      batchRequests.push({
-        path: '/graphql',
-        headers: bearer(key),
-        body: JSON.stringify({
-          query: EMIT_EVENTS,
-          variables: { input: batchInputs.slice(start, start + PER_CALL) },
-        }),
-      });
-    }
+    const batchRequests = auditlineBatchRequests(batchInputs, key, PER_CALL);
     const worstLag: number[] = [];
     const ingestRates: number[] = [];
     for (let repeat = 1; repeat <= repeats; repeat += 1) {

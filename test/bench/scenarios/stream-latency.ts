@@ -3,12 +3,11 @@ import { postJson, round, sampleRss } from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
 import type { ServerProcess } from '../lib/processes.ts';
 import { measured, type ScenarioEntry } from '../lib/results.ts';
-import type { LoadRequest } from '../load/load-types.ts';
 import type { RawNotifyResult } from '../load/raw-notify.ts';
 import { runPacedPost, runRawNotify } from '../load/run-load.ts';
 import type { SubscriberStats } from '../load/stream-protocol.ts';
 import { StreamSubscribers } from '../load/stream-subscribers.ts';
-import { bearer, EMIT_EVENT, EMIT_EVENTS, ingestInputs } from './ingest-workload.ts';
+import { auditlineBatchRequests, bearer, EMIT_EVENT, ingestInputs } from './ingest-workload.ts';
 import type { Scenario } from './scenario.ts';
 
 const SCENARIO = 'live stream, 1,000 events/s';
@@ -70,17 +69,7 @@ export const streamLatency: Scenario = {
       ...input,
       metadata: { ...(input.metadata as Record<string, unknown>), sentAt: SENT_AT },
     }));
-    const batches: LoadRequest[] = [];
-    for (let start = 0; start + BATCH <= inputs.length; start += BATCH) {
-      batches.push({
-        path: '/graphql',
-        headers: bearer(key),
-        body: JSON.stringify({
-          query: EMIT_EVENTS,
-          variables: { input: inputs.slice(start, start + BATCH) },
-        }),
-      });
-    }
+    const batches = auditlineBatchRequests(inputs, key, BATCH);
     const { repeats, runSeconds, warmupSeconds, soakSeconds } = ctx.settings;
     const server = await ctx.startAuditline('auditline-stream');
     const wsUrl = `${server.url.replace('http', 'ws')}/graphql`;
