@@ -50,7 +50,18 @@ export interface PurgeReport {
   organizations: OrganizationPurge[];
   deletedCount: number;
   idempotencyKeysDeleted: number;
+  /** Closed days counted for a later purge (see `tallyClosedPartitions`). */
+  talliedPartitions: number;
+  /** Wall time of each step, in milliseconds. */
+  stepsMs: Record<PurgeStep, number>;
 }
+
+/**
+ * `partitions`: detaching wholly expired days (their events leave the log at its commit); `storage`:
+ * dropping them; `tail`: deleting the rest row by row; `idempotencyKeys`; `record`: the purge's own
+ * events and run row; `tally`: counting the days that closed since the last run.
+ */
+export type PurgeStep = 'partitions' | 'storage' | 'tail' | 'idempotencyKeys' | 'record' | 'tally';
 
 interface Tally {
   dropped: Map<string, number>;
@@ -61,10 +72,11 @@ const add = (counts: Map<string, number>, organizationUuid: string, n: number) =
   counts.set(organizationUuid, (counts.get(organizationUuid) ?? 0) + n);
 
 /**
- * One purge: creates partitions ahead, drops wholly expired day partitions, deletes the expired tail
- * in bounded batches, removes the idempotency keys of purged events, and records per organization an
- * `auditline.events_purged` event and a `purge_runs` row. Nothing else may remove events (see
- * drizzle/0005_retention_purge.sql). Run one at a time: see `runExclusivePurge`.
+ * One purge: creates partitions ahead, detaches wholly expired day partitions and then drops them,
+ * deletes the expired tail in bounded batches, removes the idempotency keys of purged events, records
+ * per organization an `auditline.events_purged` event and a `purge_runs` row, and tallies the days
+ * that closed since the last run. Nothing else may remove events (see drizzle/0005_retention_purge.sql
+ * and 0014). Run one at a time: see `runExclusivePurge`.
  */
 export async function runPurge(handle: DatabaseHandle, options: PurgeOptions): Promise<PurgeReport> {
   const defaultDays = checkRetentionDays(options.defaultRetentionDays, ['defaultRetentionDays']);
@@ -86,6 +98,20 @@ export async function runPurge(handle: DatabaseHandle, options: PurgeOptions): P
   const tally: Tally = { dropped: new Map(), deleted: new Map() };
   const droppedPartitions: string[] = [];
   const emptyPartitions: string[] = [];
+  const stepsMs: Record<PurgeStep, number> = {
+    partitions: 0,
+    storage: 0,
+    tail: 0,
+    idempotencyKeys: 0,
+    record: 0,
+    tally: 0,
+  };
+  let stepStarted = performance.now();
+  const stepDone = (step: PurgeStep) => {
+    const now = performance.now();
+    stepsMs[step] = Math.round(now - stepStarted);
+    stepStarted = now;
+  };
   const saveProgress = (tx: Database) =>
     tx
       .update(purgeRuns)
@@ -111,6 +137,11 @@ export async function runPurge(handle: DatabaseHandle, options: PurgeOptions): P
     });
     if (dryRun || new Set(rows.map((row) => row.partition_name)).size < limit) break;
   }
+  stepDone('partitions');
+  // The detached days' events left the log when that transaction committed; releasing their storage
+  // takes a while (the files are truncated at commit) and holds no lock on events, so it comes after.
+  if (!dryRun) await dropPurgedPartitions(db);
+  stepDone('storage');
 
   // Then the tail, one short transaction per batch so ingest never waits on a long purge.
   for (;;) {
@@ -130,6 +161,7 @@ export async function runPurge(handle: DatabaseHandle, options: PurgeOptions): P
     });
     if (dryRun || deleted < batchSize) break;
   }
+  stepDone('tail');
 
   let idempotencyKeysDeleted = 0;
   while (!dryRun) {
@@ -141,6 +173,7 @@ export async function runPurge(handle: DatabaseHandle, options: PurgeOptions): P
     idempotencyKeysDeleted += Number(row?.n ?? 0);
     if (Number(row?.n ?? 0) < batchSize) break;
   }
+  stepDone('idempotencyKeys');
 
   const organizations = await describeOrganizations(db, tally, asOf, defaultDays);
   const finishedAt = await db.transaction(async (tx) => {
@@ -178,6 +211,10 @@ export async function runPurge(handle: DatabaseHandle, options: PurgeOptions): P
     return finished!.finishedAt!;
   });
 
+  stepDone('record');
+  const talliedPartitions = dryRun ? 0 : await tallyClosedPartitions(db, options.asOf);
+  stepDone('tally');
+
   return {
     runId,
     asOf,
@@ -189,6 +226,8 @@ export async function runPurge(handle: DatabaseHandle, options: PurgeOptions): P
     organizations,
     deletedCount: organizations.reduce((sum, organization) => sum + organization.deletedCount, 0),
     idempotencyKeysDeleted,
+    talliedPartitions,
+    stepsMs,
   };
 }
 
@@ -223,6 +262,34 @@ export async function createPartitionsAhead(db: Database, asOf: Date): Promise<n
     ),
   );
   return Number(row?.created ?? 0);
+}
+
+/** Drops the partitions purges detached (one per transaction), this run's and any an interrupted run left. */
+async function dropPurgedPartitions(db: Database): Promise<number> {
+  let dropped = 0;
+  for (;;) {
+    const rows = rowsOf(await db.execute(sql`select * from auditline_drop_purged_partitions(1)`));
+    if (rows.length === 0) return dropped;
+    dropped += rows.length;
+  }
+}
+
+/**
+ * Counts the events per organization of each day that closed (ended over 24 hours before `asOf`, or
+ * the database's clock) since the last run, one day per transaction. A purge that drops the day, months
+ * later, reuses the count while no row has arrived since, instead of counting a million rows while it
+ * holds its lock on events. Returns how many days it counted.
+ */
+export async function tallyClosedPartitions(db: Database, asOf?: Date): Promise<number> {
+  let tallied = 0;
+  for (;;) {
+    const call = asOf
+      ? sql`select auditline_tally_closed_partitions(${asOf.toISOString()}::timestamptz, 1) as n`
+      : sql`select auditline_tally_closed_partitions_now(1) as n`;
+    const [row] = rowsOf<{ n: unknown }>(await db.execute(call));
+    if (Number(row?.n ?? 0) === 0) return tallied;
+    tallied += 1;
+  }
 }
 
 function totalsJson(tally: Tally): Record<string, number> {

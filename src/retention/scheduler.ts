@@ -28,6 +28,7 @@ export function retentionWorker({ config, database, logger }: WorkerContext): Ba
       partitionsDropped: report.droppedPartitions.length,
       organizations: report.organizations.length,
       ms: report.finishedAt.getTime() - report.startedAt.getTime(),
+      stepsMs: report.stepsMs,
     });
   });
 }
