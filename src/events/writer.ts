@@ -55,7 +55,11 @@ export class EventWriter {
 
   constructor(
     private readonly handle: DatabaseHandle,
-    private readonly options: { maxBatchRows: number; maxConcurrentFlushes: number; maxBulkFlushes: number } = {
+    private readonly options: {
+      maxBatchRows: number;
+      maxConcurrentFlushes: number;
+      maxBulkFlushes: number;
+    } = {
       maxBatchRows: 1000,
       // One at a time: NOTIFY serializes commits (a database-wide lock held through the WAL flush), so
       // parallel flushes only split the waiting writes into more, smaller commits. Measured at c=50:
