@@ -8,6 +8,9 @@ import { eventFromPrepared, eventFromRow, recordOf } from './event-row.ts';
 
 export const EVENTS_CHANNEL = 'auditline_events';
 
+/** Writes of this many rows on average make a queue bulk work (see `maxBulkFlushes`). */
+const BULK_WRITE_ROWS = 100;
+
 export type WriteOutcome =
   | { kind: 'stored'; event: AuditEvent }
   | { kind: 'replayed'; event: AuditEvent }
@@ -65,8 +68,9 @@ export class EventWriter {
       // parallel flushes only split the waiting writes into more, smaller commits. Measured at c=50:
       // 1,828 emits/s with one flush in flight, 1,649 with two, 1,439 with four, 1,073 with eight.
       maxConcurrentFlushes: 1,
-      // Unless a full batch is waiting: then the cost is PostgreSQL's index upkeep for a thousand rows,
-      // not the commit, and a second flush gives it a second backend (and core) to do it with.
+      // Unless a full batch of bulk writes is waiting: then the cost is PostgreSQL's index upkeep for a
+      // thousand rows, not the commit, and a second flush gives it a second backend (and core) to do it
+      // with. A thousand rows in small writes is an overloaded server, where the rule above holds.
       maxBulkFlushes: 2,
     },
   ) {}
@@ -99,9 +103,9 @@ export class EventWriter {
   }
 
   private flushSlots(): number {
-    return this.queuedRows >= this.options.maxBatchRows
-      ? this.options.maxBulkFlushes
-      : this.options.maxConcurrentFlushes;
+    const bulk =
+      this.queuedRows >= this.options.maxBatchRows && this.queuedRows >= BULK_WRITE_ROWS * this.queue.length;
+    return bulk ? this.options.maxBulkFlushes : this.options.maxConcurrentFlushes;
   }
 
   private takeBatch(): PendingWrite[] {

@@ -7,7 +7,7 @@ import { createTestApp, type Tenant, type TestApp } from '../support/test-app.ts
 
 /**
  * The group commit keeps one flush in flight for small writes (NOTIFY serializes commits anyway) and
- * a second one once a full batch is waiting (bulk work, where index upkeep is the cost). Seen from
+ * a second one once a full batch of bulk writes is waiting (where index upkeep is the cost). Seen from
  * PostgreSQL: while a lock holds the inserts, how many of the writer's INSERTs wait on it.
  */
 describe.each(postgresOnly())('group commit on $name', (backend) => {
@@ -61,7 +61,16 @@ describe.each(postgresOnly())('group commit on $name', (backend) => {
     expect(peak).toBe(1);
   });
 
-  it('starts a second flush while a full batch waits', async () => {
+  it('keeps one flush in flight for a thousand rows queued in small writes', async () => {
+    const peak = await peakFlushes((writer) =>
+      Array.from({ length: 300 }, () =>
+        writer.write(Array.from({ length: 10 }, () => prepared(tenant.organization.id))),
+      ),
+    );
+    expect(peak).toBe(1);
+  });
+
+  it('starts a second flush while a full batch of bulk writes waits', async () => {
     const batchOf = (n: number) => Array.from({ length: n }, () => prepared(tenant.organization.id));
     const peak = await peakFlushes((writer) => [
       writer.write(batchOf(1000)),
