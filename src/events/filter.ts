@@ -130,6 +130,37 @@ function queryConditions(query: string | null | undefined): SQL[] {
   );
 }
 
+/** Search-syntax fields whose conditions are equalities or ranges on btree-indexed columns. */
+const PLAN_STABLE_TERMS: ReadonlySet<SearchTerm['field']> = new Set([
+  'action',
+  'actor',
+  'actor_type',
+  'created',
+]);
+
+/**
+ * Whether one query plan suits every value of this filter's parameters: only equalities and ranges on
+ * the organization, action, actor and time, whose selectivities are alike from value to value. Text
+ * search, metadata containment, target overlaps and IP ranges are not: a plan reused from a common
+ * value would be the wrong one for a rare value, so those keep a plan made for each execution.
+ * Assumes `compileEventWhere` accepted the same input.
+ */
+export function planFitsEveryValue(
+  filter: EventFilter | null | undefined,
+  query: string | null | undefined,
+): boolean {
+  const f = filter ?? {};
+  const valueDependent =
+    listOf(f.targetIds, ['filter', 'targetIds']) ||
+    listOf(f.targetTypes, ['filter', 'targetTypes']) ||
+    f.ipAddress ||
+    f.search?.trim() ||
+    (f.metadata !== null && f.metadata !== undefined);
+  if (valueDependent) return false;
+  if (!query?.trim()) return true;
+  return parseSearchQuery(query).every((term) => PLAN_STABLE_TERMS.has(term.field));
+}
+
 /** The organization a filter asks for, as a stored uuid (null when it names none). */
 export function requestedOrganization(filter: EventFilter | null | undefined): string | null {
   const requested = filter?.organizationId;

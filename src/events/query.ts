@@ -53,6 +53,7 @@ export async function findEventsPage(
   where: SQL | undefined,
   order: EventOrder,
   page: PageArguments,
+  options: { reusePlan?: boolean } = {},
 ): Promise<EventPage> {
   const first = pageSize(page.first, 'first');
   const last = pageSize(page.last, 'last');
@@ -71,12 +72,15 @@ export async function findEventsPage(
     ? [desc(events.occurredAt), desc(events.id)]
     : [asc(events.occurredAt), asc(events.id)];
 
-  const rows = await db
+  const query = db
     .select()
     .from(events)
     .where(and(...conditions))
     .orderBy(...sort)
     .limit(limit + 1);
+  // A prepared statement lets PostgreSQL keep one plan for the query across executions instead of
+  // planning it anew over every partition each time (see planFitsEveryValue for when that is right).
+  const rows = options.reusePlan ? await query.prepare('events_page').execute() : await query;
   const hasMore = rows.length > limit;
   const pageRows = rows.slice(0, limit);
   if (backwards) pageRows.reverse();
