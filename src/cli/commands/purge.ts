@@ -97,6 +97,8 @@ const reportJson = (report: PurgeReport, names: string[]) => ({
   droppedPartitions: report.droppedPartitions,
   emptyPartitions: report.emptyPartitions,
   idempotencyKeysDeleted: report.idempotencyKeysDeleted,
+  talliedPartitions: report.talliedPartitions,
+  stepsMs: report.stepsMs,
   organizations: report.organizations.map((organization, index) => ({
     organizationId: organization.organizationId,
     name: names[index],
