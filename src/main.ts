@@ -40,10 +40,6 @@ async function main() {
 
   const app = buildApp({ config, database, logger });
   const port = await app.start(config.port, config.host);
-  logger.info(
-    `Auditline is listening on http://localhost:${port}/graphql${config.graphiql ? ' (GraphiQL enabled)' : ''}`,
-  );
-
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -53,8 +49,12 @@ async function main() {
     await database.close();
     process.exit(0);
   };
+  // Before the line that says we listen: whoever waits for it may signal us as soon as they read it.
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  logger.info(
+    `Auditline is listening on http://localhost:${port}/graphql${config.graphiql ? ' (GraphiQL enabled)' : ''}`,
+  );
 }
 
 main().catch((error) => {
