@@ -149,6 +149,24 @@ describe.each(backends())('events stay immutable outside the purge on $name', (s
     expect(await countMine()).toBe(1);
   });
 
+  it('the app role may detach, drop and tally days on the database clock, never on a clock of its own', async () => {
+    await asApp(async (app) => {
+      await app.query('select * from auditline_purge_partitions_now(3650, 8)');
+      await app.query('select * from auditline_drop_purged_partitions(8)');
+      await app.query('select auditline_tally_closed_partitions_now(1)');
+      await expect(app.query("select auditline_tally_closed_partitions('2100-01-01', 1)")).rejects.toThrow(
+        /permission denied for function/,
+      );
+      await expect(
+        app.query("select * from auditline_count_partition('events_default'::regclass)"),
+      ).rejects.toThrow(/permission denied for function/);
+      await expect(app.query('select * from auditline_partition_tallies')).rejects.toThrow(
+        /permission denied/,
+      );
+    });
+    expect(await countMine()).toBe(1);
+  });
+
   it('the owner is refused too: the trigger lets a DELETE through only inside the purge, and never an UPDATE', async () => {
     await asOwner(async (owner) => {
       await expect(
