@@ -59,34 +59,34 @@ BEGIN
 END
 $$;
 --> statement-breakpoint
--- Tallies up to p_max closed day partitions (ended over 24 hours before p_as_of: the server writes no
--- more to them) that have no current tally. Returns how many it counted; the caller repeats, one
--- short transaction per call, while it gets p_max.
-CREATE FUNCTION auditline_tally_closed_partitions(p_as_of timestamptz, p_max integer) RETURNS integer
+-- Tallies the first closed day partition (ended over 24 hours before p_as_of: the server writes no
+-- more to it) named after p_after that has no current tally, and returns its name; null when none is
+-- left. The caller passes the returned name back, one short transaction per day, so the days are
+-- walked once however many there are.
+CREATE FUNCTION auditline_tally_closed_partitions(p_as_of timestamptz, p_after text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
   part record;
-  counted integer := 0;
 BEGIN
   FOR part IN
     SELECT p.partition, t.settled_before
     FROM auditline_day_partitions() p
     LEFT JOIN auditline_partition_tallies t ON t.partition_name = p.partition::text
-    WHERE p.ends_at <= p_as_of - interval '24 hours'
+    WHERE p.ends_at <= p_as_of - interval '24 hours' AND p.partition::text > coalesce(p_after, '')
+    ORDER BY p.partition::text
   LOOP
-    EXIT WHEN counted >= p_max;
     CONTINUE WHEN part.settled_before IS NOT NULL
       AND NOT auditline_partition_written_since(part.partition, part.settled_before);
     PERFORM auditline_count_partition(part.partition);
-    counted := counted + 1;
+    RETURN part.partition::text;
   END LOOP;
-  RETURN counted;
+  RETURN NULL;
 END
 $$;
 --> statement-breakpoint
-CREATE FUNCTION auditline_tally_closed_partitions_now(p_max integer) RETURNS integer
+CREATE FUNCTION auditline_tally_closed_partitions_now(p_after text) RETURNS text
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT auditline_tally_closed_partitions(now(), p_max)
+  SELECT auditline_tally_closed_partitions(now(), p_after)
 $$;
 --> statement-breakpoint
 -- Detaches up to p_max_partitions day partitions in which every event is expired for its organization
@@ -253,15 +253,15 @@ $$;
 --> statement-breakpoint
 REVOKE EXECUTE ON FUNCTION auditline_count_partition(regclass),
   auditline_partition_counts(regclass),
-  auditline_tally_closed_partitions(timestamptz, integer),
-  auditline_tally_closed_partitions_now(integer),
+  auditline_tally_closed_partitions(timestamptz, text),
+  auditline_tally_closed_partitions_now(text),
   auditline_drop_purged_partitions(integer)
   FROM PUBLIC;
 --> statement-breakpoint
 DO $$
 BEGIN
   IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'auditline_app') THEN
-    GRANT EXECUTE ON FUNCTION auditline_tally_closed_partitions_now(integer),
+    GRANT EXECUTE ON FUNCTION auditline_tally_closed_partitions_now(text),
       auditline_drop_purged_partitions(integer)
       TO auditline_app;
   END IF;

@@ -281,15 +281,18 @@ async function dropPurgedPartitions(db: Database): Promise<number> {
  * holds its lock on events. Returns how many days it counted.
  */
 export async function tallyClosedPartitions(db: Database, asOf?: Date): Promise<number> {
-  let tallied = 0;
-  for (;;) {
+  const tallyAfter = async (after: string | null): Promise<string | null> => {
     const call = asOf
-      ? sql`select auditline_tally_closed_partitions(${asOf.toISOString()}::timestamptz, 1) as n`
-      : sql`select auditline_tally_closed_partitions_now(1) as n`;
-    const [row] = rowsOf<{ n: unknown }>(await db.execute(call));
-    if (Number(row?.n ?? 0) === 0) return tallied;
+      ? sql`select auditline_tally_closed_partitions(${asOf.toISOString()}::timestamptz, ${after}::text) as counted`
+      : sql`select auditline_tally_closed_partitions_now(${after}::text) as counted`;
+    const [row] = rowsOf<{ counted: string | null }>(await db.execute(call));
+    return row?.counted ?? null;
+  };
+  let tallied = 0;
+  for (let counted = await tallyAfter(null); counted !== null; counted = await tallyAfter(counted)) {
     tallied += 1;
   }
+  return tallied;
 }
 
 function totalsJson(tally: Tally): Record<string, number> {
