@@ -5,7 +5,7 @@ import { OrganizationRef } from '../tenancy/organization.graphql.ts';
 import { organizationFor, requireScope } from '../tenancy/viewer.ts';
 import { countEventsBy, type EventCount, MAX_GROUPS } from './counts.ts';
 import type { AuditEvent, EventActor, EventContext, EventTarget } from './event.ts';
-import { compileEventWhere, type EventFilter, planFitsEveryValue, requestedOrganization } from './filter.ts';
+import { compileEventQuery, compileEventWhere, type EventFilter, requestedOrganization } from './filter.ts';
 import { countEvents, type EventPage, findEventsPage } from './query.ts';
 
 const ActorRef = builder.objectRef<EventActor>('Actor').implement({
@@ -160,10 +160,14 @@ builder.queryField('events', (t) =>
       before: t.arg.string(),
     },
     resolve: async (_root, args, ctx) => {
-      const where = compileEventWhere(readScope(ctx, args.filter, 'events:read'), args.filter, args.query);
+      const { where, planFitsEveryValue } = compileEventQuery(
+        readScope(ctx, args.filter, 'events:read'),
+        args.filter,
+        args.query,
+      );
       const db = ctx.services.database.db;
       const page = await findEventsPage(db, where, args.orderBy ?? 'OCCURRED_AT_DESC', args, {
-        reusePlan: planFitsEveryValue(args.filter, args.query),
+        reusePlan: planFitsEveryValue,
       });
       return { ...page, totalCount: () => countEvents(db, where) };
     },

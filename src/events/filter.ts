@@ -115,19 +115,14 @@ function termCondition(term: SearchTerm): SQL {
   }
 }
 
-function queryConditions(query: string | null | undefined): SQL[] {
+function searchTerms(query: string | null | undefined): SearchTerm[] {
   if (!query?.trim()) return [];
-  let terms: SearchTerm[];
   try {
-    terms = parseSearchQuery(query);
+    return parseSearchQuery(query);
   } catch (error) {
     if (error instanceof SearchSyntaxError) throw badInput(error.message, ['query']);
     throw error;
   }
-  // `IS NOT TRUE` so that a negated term also keeps rows where the column is NULL (no IP, say).
-  return terms.map((term) =>
-    term.negated ? sql`(${termCondition(term)}) is not true` : termCondition(term),
-  );
 }
 
 /** Search-syntax fields whose conditions are equalities or ranges on btree-indexed columns. */
@@ -137,29 +132,6 @@ const PLAN_STABLE_TERMS: ReadonlySet<SearchTerm['field']> = new Set([
   'actor_type',
   'created',
 ]);
-
-/**
- * Whether one query plan suits every value of this filter's parameters: only equalities and ranges on
- * the organization, action, actor and time, whose selectivities are alike from value to value. Text
- * search, metadata containment, target overlaps and IP ranges are not: a plan reused from a common
- * value would be the wrong one for a rare value, so those keep a plan made for each execution.
- * Assumes `compileEventWhere` accepted the same input.
- */
-export function planFitsEveryValue(
-  filter: EventFilter | null | undefined,
-  query: string | null | undefined,
-): boolean {
-  const f = filter ?? {};
-  const valueDependent =
-    listOf(f.targetIds, ['filter', 'targetIds']) ||
-    listOf(f.targetTypes, ['filter', 'targetTypes']) ||
-    f.ipAddress ||
-    f.search?.trim() ||
-    (f.metadata !== null && f.metadata !== undefined);
-  if (valueDependent) return false;
-  if (!query?.trim()) return true;
-  return parseSearchQuery(query).every((term) => PLAN_STABLE_TERMS.has(term.field));
-}
 
 /** The organization a filter asks for, as a stored uuid (null when it names none). */
 export function requestedOrganization(filter: EventFilter | null | undefined): string | null {
@@ -180,10 +152,34 @@ export function compileEventWhere(
   filter: EventFilter | null | undefined,
   query: string | null | undefined,
 ): SQL | undefined {
+  return compileEventQuery(organizationUuid, filter, query).where;
+}
+
+/**
+ * `compileEventWhere`, and whether one query plan suits every value of the result's parameters: only
+ * equalities and ranges on the organization, action, actor and time, whose selectivities are alike
+ * from value to value. Text search, metadata containment, target overlaps and IP ranges are not: a
+ * plan reused from a common value would be the wrong one for a rare value, so those keep a plan made
+ * for each execution.
+ */
+export function compileEventQuery(
+  organizationUuid: string | null,
+  filter: EventFilter | null | undefined,
+  query: string | null | undefined,
+): { where: SQL | undefined; planFitsEveryValue: boolean } {
+  const f = filter ?? {};
+  const terms = searchTerms(query);
   const conditions = [
     organizationUuid ? eq(events.organizationId, organizationUuid) : undefined,
-    ...filterConditions(filter ?? {}),
-    ...queryConditions(query),
+    ...filterConditions(f),
+    // `IS NOT TRUE` so that a negated term also keeps rows where the column is NULL (no IP, say).
+    ...terms.map((term) => (term.negated ? sql`(${termCondition(term)}) is not true` : termCondition(term))),
   ].filter((condition): condition is SQL => condition !== undefined);
-  return conditions.length > 0 ? and(...conditions) : undefined;
+  const valueDependentFilter =
+    Boolean(f.targetIds?.length || f.targetTypes?.length || f.ipAddress || f.search?.trim()) ||
+    (f.metadata !== null && f.metadata !== undefined);
+  return {
+    where: conditions.length > 0 ? and(...conditions) : undefined,
+    planFitsEveryValue: !valueDependentFilter && terms.every((term) => PLAN_STABLE_TERMS.has(term.field)),
+  };
 }

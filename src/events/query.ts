@@ -79,7 +79,7 @@ export async function findEventsPage(
     .orderBy(...sort)
     .limit(limit + 1);
   // A prepared statement lets PostgreSQL keep one plan for the query across executions instead of
-  // planning it anew over every partition each time (see planFitsEveryValue for when that is right).
+  // planning it anew over every partition each time (see compileEventQuery for when that is right).
   const rows = options.reusePlan ? await query.prepare('events_page').execute() : await query;
   const hasMore = rows.length > limit;
   const pageRows = rows.slice(0, limit);

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { planFitsEveryValue } from '../../src/events/filter.ts';
+import { compileEventQuery } from '../../src/events/filter.ts';
+
+const planFitsEveryValue = (filter: object, query: string | null) =>
+  compileEventQuery(null, filter, query).planFitsEveryValue;
 
 describe('which event pages reuse one query plan', () => {
   it.each([
