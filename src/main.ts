@@ -1,6 +1,7 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
+import { DataDirectoryInUseError } from './db/data-dir-lock.ts';
 import { ensurePartitions, migrateDatabase } from './db/migrate.ts';
 import { createLogger } from './logger.ts';
 import { bootstrapFirstRun } from './tenancy/bootstrap.ts';
@@ -58,7 +59,7 @@ async function main() {
 }
 
 main().catch((error) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof DataDirectoryInUseError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -62,8 +62,24 @@ describe('npm start', () => {
     children.push(second.child);
     await second.waitFor(/listening on/);
     expect(second.output()).not.toMatch(/al_live_/);
+
+    // PGlite has no postmaster: a second process on the same files would corrupt them.
+    const inUse = new RegExp(`data directory ${dataDir} is in use by process ${second.child.pid}\\b`);
+    const third = startServer(env);
+    children.push(third.child);
+    expect(await third.exited).toBe(1);
+    expect(third.output()).toMatch(inUse);
+    expect(third.output()).not.toMatch(/\n\s+at /);
+    const cli = spawnSync(process.execPath, ['src/cli/bin.mjs', 'orgs', 'list'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toMatch(inUse);
+
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
+    expect(existsSync(join(dataDir, 'auditline.pid'))).toBe(false);
   }, 180_000);
 
   it('refuses to start on a bad variable, naming it', async () => {

@@ -6,6 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.ts';
+import { lockDataDirectory } from './data-dir-lock.ts';
 import { schema } from './tables.ts';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -99,8 +100,18 @@ function openPostgres(url: string, poolSize: number, options: OpenOptions): Data
 }
 
 async function openPglite(dataDir: string, options: OpenOptions): Promise<DatabaseHandle> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
+  let unlock = () => {};
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDirectory(dataDir);
+  }
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const db = drizzlePglite(client, { schema, logger: drizzleLogger(options) }) as unknown as Database;
   return {
     kind: 'pglite',
@@ -116,7 +127,11 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Databa
       return { acquired: true, value: await work() };
     },
     async close() {
-      await client.close();
+      try {
+        await client.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }
