@@ -40,6 +40,18 @@ export function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** CPU time the whole machine has spent busy and in all, in seconds summed over its cores (from /proc/stat). */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  // cpu  user nice system idle iowait irq softirq steal …, in clock ticks (1/100 s).
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number) as number[];
+  const busy = user! + nice! + system! + irq! + softirq! + steal!;
+  return { busy: busy / 100, total: (busy + idle! + iowait!) / 100 };
+}
+
 /** Starts a server that prints `LISTENING <port>` on stdout once it accepts connections. */
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
   const log = createWriteStream(options.logFile, { flags: 'a' });

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { cpuSecondsOf } from '../lib/processes.ts';
 import type { StreamChildReply, StreamChildRequest, SubscriberStats } from './stream-protocol.ts';
 
 const CHILD = fileURLToPath(new URL('./stream-child.ts', import.meta.url));
@@ -57,6 +58,11 @@ export class StreamSubscribers {
 
   async stats(): Promise<SubscriberStats> {
     return (await this.ask({ type: 'stats' }, 'stats')).stats;
+  }
+
+  /** CPU seconds the subscriber process has used so far. */
+  cpuSeconds(): number {
+    return cpuSecondsOf(this.child.pid!);
   }
 
   async close(): Promise<void> {

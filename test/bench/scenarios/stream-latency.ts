@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { postJson, round, sampleRss } from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
-import type { ServerProcess } from '../lib/processes.ts';
+import { machineCpuSeconds, type ServerProcess } from '../lib/processes.ts';
 import { measured, type ScenarioEntry } from '../lib/results.ts';
 import type { RawNotifyResult } from '../load/raw-notify.ts';
 import { runPacedPost, runRawNotify } from '../load/run-load.ts';
@@ -47,6 +47,10 @@ interface StreamRun {
   stats: SubscriberStats;
   /** Every subscriber received every emitted event. */
   complete: boolean;
+  /** CPU time per delivered message, from the start of the emission until the last one arrived. */
+  cpuMicrosPerMessage: { server: number; subscribers: number };
+  /** Share of the machine's CPU (all cores) that was busy over the same time. */
+  machineBusy: number;
 }
 
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
@@ -119,6 +123,8 @@ export const streamLatency: Scenario = {
       seconds: number,
     ): Promise<StreamRun> {
       await subscribers.reset();
+      const cpuBefore = { server: server.cpuSeconds(), subscribers: subscribers.cpuSeconds() };
+      const machineBefore = machineCpuSeconds();
       const load = await emit(rate, seconds);
       const expected = load.events * count;
       const deadline = Date.now() + DRAIN_MS;
@@ -127,6 +133,14 @@ export const streamLatency: Scenario = {
         await sleep(100);
         stats = await subscribers.stats();
       }
+      const machineAfter = machineCpuSeconds();
+      const perMessage = (seconds: number) => round((seconds * 1e6) / Math.max(1, stats.received), 1);
+      const cpuMicrosPerMessage = {
+        server: perMessage(server.cpuSeconds() - cpuBefore.server),
+        subscribers: perMessage(subscribers.cpuSeconds() - cpuBefore.subscribers),
+      };
+      const machineBusy =
+        (machineAfter.busy - machineBefore.busy) / Math.max(0.01, machineAfter.total - machineBefore.total);
       // Requests cut off by the end of the run may still land; let them pass before the next reset.
       await sleep(300);
       return {
@@ -135,6 +149,8 @@ export const streamLatency: Scenario = {
         emitLatencyMs: { p50: load.latencyMs.p50, p99: load.latencyMs.p99 },
         stats,
         complete: stats.fewestPerSubscriber >= load.events,
+        cpuMicrosPerMessage,
+        machineBusy,
       };
     }
 
@@ -150,7 +166,9 @@ export const streamLatency: Scenario = {
             `${SCENARIO} ${repeat}/${repeats}, ${count} subscriber(s): ${run.emitted} events, ` +
               `p50 ${run.stats.latencyMs.p50.toFixed(1)} ms, p99 ${run.stats.latencyMs.p99.toFixed(1)} ms ` +
               `(the emits themselves: p50 ${run.emitLatencyMs.p50.toFixed(1)} ms, p99 ${run.emitLatencyMs.p99.toFixed(1)} ms), ` +
-              `${run.complete ? 'all delivered' : `INCOMPLETE (fewest ${run.stats.fewestPerSubscriber})`}`,
+              `${run.complete ? 'all delivered' : `INCOMPLETE (fewest ${run.stats.fewestPerSubscriber})`}; ` +
+              `CPU per message: server ${run.cpuMicrosPerMessage.server} µs, subscribers ${run.cpuMicrosPerMessage.subscribers} µs; ` +
+              `machine ${Math.round(run.machineBusy * 100)} % busy`,
           );
         }
         return runs;
@@ -195,6 +213,15 @@ export const streamLatency: Scenario = {
         (incomplete
           ? `${incomplete} run(s) did not deliver every event to every subscriber within ${DRAIN_MS / 1000} s of the emitter stopping`
           : 'every event reached every subscriber in every run');
+      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+      const serverMicros = median(many.map((run) => run.cpuMicrosPerMessage.server));
+      const subscriberMicros = median(many.map((run) => run.cpuMicrosPerMessage.subscribers));
+      const coresNeeded = ((serverMicros + subscriberMicros) * RATE * MANY) / 1e6;
+      const cpuNote =
+        `CPU per delivered message with ${MANY} subscribers (median run): server ${serverMicros} µs, subscriber process ` +
+        `${subscriberMicros} µs, so ${(RATE * MANY).toLocaleString('en-US')} messages/s need ${round(coresNeeded, 1)} cores ` +
+        `for those two alone, PostgreSQL and the emitter aside; the machine was ` +
+        `${Math.round(median(many.map((run) => run.machineBusy)) * 100)} % busy`;
       const runDetails = (runs: StreamRun[]) =>
         runs.map((run) => ({
           emitted: run.emitted,
@@ -203,6 +230,9 @@ export const streamLatency: Scenario = {
           emitP99: round(run.emitLatencyMs.p99),
           complete: run.complete,
           ended: run.stats.ended,
+          serverCpuMicrosPerMessage: run.cpuMicrosPerMessage.server,
+          subscriberCpuMicrosPerMessage: run.cpuMicrosPerMessage.subscribers,
+          machineBusyPercent: Math.round(run.machineBusy * 100),
           ...Object.fromEntries(
             Object.entries(run.stats.latencyMs).map(([name, value]) => [name, round(value)]),
           ),
@@ -228,7 +258,7 @@ export const streamLatency: Scenario = {
           figure: { unit: 'ms p99', values: p(many, 'p99') },
           baseline: rawBaseline('p99'),
           target: { on: 'value', op: '<', value: 50 },
-          note: deliveryNote,
+          note: `${deliveryNote}; ${cpuNote}`,
           details,
         }),
         measured({
