@@ -25,6 +25,31 @@ export interface SubscriptionSpec {
 }
 
 /**
+ * How long deliveries may hold the event loop before they let it turn. A consumer (graphql-ws, Yoga's
+ * SSE) takes each event with `await next()` and a buffered event resolves at once, so without a
+ * yield a page handed to 500 subscribers would be delivered in one run of promise callbacks: seconds
+ * during which no HTTP request, database answer or timer of this process is served.
+ */
+const DELIVERY_SLICE_MS = 10;
+let sliceStartedAt: number | null = null;
+
+/** Whether the current run of deliveries has held the event loop for a whole slice. */
+function sliceUsedUp(): boolean {
+  const now = performance.now();
+  if (sliceStartedAt === null) {
+    sliceStartedAt = now;
+    // Runs once the event loop has turned, after the I/O the slice held up: the next delivery starts a
+    // new slice. A timer rather than setImmediate: in tests on embedded PGlite, immediates queued from
+    // here did not run until some timer woke the loop, which stalled the stream.
+    setTimeout(() => {
+      sliceStartedAt = null;
+    }, 0);
+    return false;
+  }
+  return now - sliceStartedAt > DELIVERY_SLICE_MS;
+}
+
+/**
  * One subscriber's queue of events, read through the async-iterator protocol graphql-ws and Yoga
  * consume. `position` is the last event handed to it (or where it started): it has every matching
  * event up to there. Events at or before `floor` are skipped; a subscriber that joins a shared
@@ -97,6 +122,9 @@ export class StreamSubscription implements AsyncIterableIterator<SettledEvent> {
         this.head = 0;
       }
       this.releaseRoomWaiters();
+      if (sliceUsedUp()) {
+        return new Promise((resolve) => setTimeout(() => resolve({ value, done: false }), 0));
+      }
       return Promise.resolve({ value, done: false });
     }
     if (this.failure) {
