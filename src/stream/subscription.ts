@@ -49,6 +49,19 @@ function sliceUsedUp(): boolean {
   return now - sliceStartedAt > DELIVERY_SLICE_MS;
 }
 
+let nextTurn: Promise<void> | null = null;
+
+/** Resolves once the event loop has turned; every delivery held back in this slice waits on the same timer. */
+function afterTurn(): Promise<void> {
+  nextTurn ??= new Promise((resolve) =>
+    setTimeout(() => {
+      nextTurn = null;
+      resolve();
+    }, 0),
+  );
+  return nextTurn;
+}
+
 /**
  * One subscriber's queue of events, read through the async-iterator protocol graphql-ws and Yoga
  * consume. `position` is the last event handed to it (or where it started): it has every matching
@@ -123,7 +136,7 @@ export class StreamSubscription implements AsyncIterableIterator<SettledEvent> {
       }
       this.releaseRoomWaiters();
       if (sliceUsedUp()) {
-        return new Promise((resolve) => setTimeout(() => resolve({ value, done: false }), 0));
+        return afterTurn().then(() => ({ value, done: false }));
       }
       return Promise.resolve({ value, done: false });
     }
