@@ -40,7 +40,9 @@ describe('delivering a page to many subscribers', () => {
       return received;
     });
     // A timer stands for everything else the process serves: HTTP requests, database answers.
-    const deliveredWhenTimerRan = await new Promise<number>((resolve) => setTimeout(() => resolve(delivered), 0));
+    const deliveredWhenTimerRan = await new Promise<number>((resolve) =>
+      setTimeout(() => resolve(delivered), 0),
+    );
 
     const received = await Promise.all(consumers);
     expect(delivered).toBe(SUBSCRIBERS * EVENTS);
