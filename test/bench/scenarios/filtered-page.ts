@@ -38,6 +38,7 @@ export const filteredPage: Scenario = {
   id: 'filtered-page',
   title: 'filtered page',
   needsData: true,
+  usesPostgraphile: true,
   async run(ctx: BenchContext): Promise<ScenarioEntry[]> {
     const dataset = ctx.dataset;
     const scenario = `filtered page (org + action + 30-day range, first ${PAGE_SIZE}) on ${dataset.events.toLocaleString('en-US')} events / ${dataset.organizations.length} orgs, c=${CONNECTIONS}`;

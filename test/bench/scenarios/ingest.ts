@@ -23,6 +23,7 @@ export const singleEventIngest: Scenario = {
   id: 'ingest',
   title: SCENARIO,
   needsData: false,
+  usesPostgraphile: true,
   async run(ctx: BenchContext): Promise<ScenarioEntry[]> {
     const organization = ctx.ingestOrganization;
     const inputs = ingestInputs(organization, 2000);

@@ -14,5 +14,7 @@ export interface Scenario {
    * workers exists.
    */
   needsData: boolean;
+  /** Compares with the PostGraphile baseline, whose packages are installed on first use. */
+  usesPostgraphile?: boolean;
   run(ctx: BenchContext): Promise<ScenarioEntry[]>;
 }
