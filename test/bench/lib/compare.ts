@@ -1,7 +1,7 @@
 import type { LoadResult, LoadSpec } from '../load/load-types.ts';
 import { runLoad } from '../load/run-load.ts';
 import type { BenchContext } from './context.ts';
-import type { ServerProcess } from './processes.ts';
+import { machineCpuSeconds, postgresCpuSeconds, type ServerProcess } from './processes.ts';
 
 export interface Contender {
   name: string;
@@ -13,6 +13,37 @@ export interface ContenderResults {
   runs: LoadResult[];
   /** Highest server RSS (MiB) seen during each measured run. */
   peakRssMiB: number[];
+  /** Where each measured run's CPU went, per completed request. */
+  cpu: RunCpu[];
+}
+
+export interface RunCpu {
+  /** Milliseconds of the server process's CPU per request. */
+  serverMsPerRequest: number;
+  /** Milliseconds of PostgreSQL's CPU (all its processes) per request. */
+  postgresMsPerRequest: number;
+  /** Share of the machine's CPU (all cores) busy during the run, in percent. */
+  machineBusyPercent: number;
+}
+
+/** Runs `work` and accounts the CPU the server, PostgreSQL and the machine used meanwhile, per request. */
+async function accountCpu(server: ServerProcess, work: () => Promise<LoadResult>) {
+  const before = {
+    server: server.cpuSeconds(),
+    postgres: postgresCpuSeconds(),
+    machine: machineCpuSeconds(),
+  };
+  const value = await work();
+  const machine = machineCpuSeconds();
+  const perRequest = (seconds: number) => round((seconds * 1000) / Math.max(1, value.requests), 3);
+  const cpu: RunCpu = {
+    serverMsPerRequest: perRequest(server.cpuSeconds() - before.server),
+    postgresMsPerRequest: perRequest(postgresCpuSeconds() - before.postgres),
+    machineBusyPercent: Math.round(
+      (100 * (machine.busy - before.machine.busy)) / Math.max(0.01, machine.total - before.machine.total),
+    ),
+  };
+  return { value, cpu };
 }
 
 /** Samples a server's RSS every `everyMs` while `work` runs; returns the work's value and the samples. */
@@ -50,19 +81,26 @@ export async function compareUnderLoad(
     await runLoad({ ...contender.load, url: contender.server.url, durationSeconds: warmupSeconds });
   }
   const results = new Map<string, ContenderResults>(
-    contenders.map((contender) => [contender.name, { runs: [], peakRssMiB: [] }]),
+    contenders.map((contender) => [contender.name, { runs: [], peakRssMiB: [], cpu: [] }]),
   );
   for (let repeat = 1; repeat <= repeats; repeat += 1) {
     for (const contender of contenders) {
-      const { value, samples } = await sampleRss(contender.server, 250, () =>
-        runLoad({ ...contender.load, url: contender.server.url, durationSeconds: runSeconds }),
+      const {
+        value: { value, cpu },
+        samples,
+      } = await sampleRss(contender.server, 250, () =>
+        accountCpu(contender.server, () =>
+          runLoad({ ...contender.load, url: contender.server.url, durationSeconds: runSeconds }),
+        ),
       );
       const entry = results.get(contender.name)!;
       entry.runs.push(value);
+      entry.cpu.push(cpu);
       entry.peakRssMiB.push(Math.max(...samples.map((sample) => sample.rssMiB)));
       ctx.log(
         `${label} ${repeat}/${repeats} ${contender.name}: ${value.requestsPerSecond.toFixed(0)} req/s, ` +
-          `p50 ${value.latencyMs.p50.toFixed(2)} ms, p99 ${value.latencyMs.p99.toFixed(2)} ms`,
+          `p50 ${value.latencyMs.p50.toFixed(2)} ms, p99 ${value.latencyMs.p99.toFixed(2)} ms; CPU per request: ` +
+          `server ${cpu.serverMsPerRequest} ms, PostgreSQL ${cpu.postgresMsPerRequest} ms; machine ${cpu.machineBusyPercent} % busy`,
       );
     }
   }
@@ -83,9 +121,10 @@ export function fewRequestsNote(results: Iterable<ContenderResults>): string | u
 export const rps = (results: ContenderResults) => results.runs.map((run) => run.requestsPerSecond);
 export const p99 = (results: ContenderResults) => results.runs.map((run) => run.latencyMs.p99);
 
-/** Latency summary for the JSON details. */
+/** Latency and CPU accounting of each run, for the JSON details. */
 export function latencyDetails(results: ContenderResults) {
-  return results.runs.map((run) => ({
+  return results.runs.map((run, index) => ({
+    ...results.cpu[index],
     requestsPerSecond: Math.round(run.requestsPerSecond),
     p50: round(run.latencyMs.p50),
     p90: round(run.latencyMs.p90),

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 
 /** A server under test, in its own process, listening on 127.0.0.1. */
 export interface ServerProcess {
@@ -38,6 +38,21 @@ export function cpuSecondsOf(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), counted after the command name.
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds used so far by every PostgreSQL process on the machine (backends and background workers). */
+export function postgresCpuSeconds(): number {
+  let seconds = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      seconds += cpuSecondsOf(Number(entry));
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return seconds;
 }
 
 /** CPU time the whole machine has spent busy and in all, in seconds summed over its cores (from /proc/stat). */
