@@ -34,25 +34,35 @@ export function rssMiBOf(pid: number): number {
 
 /** CPU time (user + system) the process has used so far, in seconds. */
 export function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), counted after the command name.
+  const fields = statFields(pid);
+  // Fields 14 and 15 of /proc/<pid>/stat (utime, stime).
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** CPU seconds used so far by every PostgreSQL process on the machine (backends and background workers). */
+/**
+ * CPU seconds used so far by PostgreSQL: every running postgres process, plus the postmaster's account
+ * of the backends that have exited (a connection closed during a run takes its CPU time with it).
+ */
 export function postgresCpuSeconds(): number {
   let seconds = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
-      seconds += cpuSecondsOf(Number(entry));
+      const fields = statFields(Number(entry));
+      // utime, stime, and cutime, cstime: CPU of children it has waited for (only the postmaster has any).
+      seconds += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
     } catch {
       // The process ended between the listing and the read.
     }
   }
   return seconds;
+}
+
+/** The fields of /proc/<pid>/stat after the command name (field 3, the state, comes first). */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /** CPU time the whole machine has spent busy and in all, in seconds summed over its cores (from /proc/stat). */
