@@ -144,21 +144,38 @@ export class StreamGroup {
     }
   }
 
-  /** Gives full members a moment to drain; those still full catch up on their own instead of holding everyone. */
+  /**
+   * Gives full members a moment to drain; those still full catch up on their own instead of holding
+   * everyone. Except when most of the group is still full but moving: then what is slow is this
+   * server sending, not those consumers reading, and each reading on its own would multiply the reads
+   * and the rows to decode by the size of the group, the opposite of what the server needs. The group
+   * waits for them instead (and still lets go of any that took nothing at all).
+   */
   private async waitForRoom(): Promise<void> {
     const page = this.env.pageSize;
-    const full = [...this.live].filter((subscription) => !subscription.hasRoomFor(page));
-    if (full.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(full.map((subscription) => subscription.whenRoomFor(page))),
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.env.stallMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    for (const subscription of full) {
-      if (subscription.ended || subscription.hasRoomFor(page)) continue;
+    let full = [...this.live].filter((subscription) => !subscription.hasRoomFor(page));
+    while (full.length > 0) {
+      const takenBefore = new Map(full.map((subscription) => [subscription, subscription.taken]));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(full.map((subscription) => subscription.whenRoomFor(page))),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, this.env.stallMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      full = full.filter((subscription) => !subscription.ended && !subscription.hasRoomFor(page));
+      const moving = full.filter((subscription) => subscription.taken > takenBefore.get(subscription)!);
+      if (moving.length * 2 <= this.live.size) break;
+      this.leaveBehind(full.filter((subscription) => !moving.includes(subscription)));
+      full = moving;
+    }
+    this.leaveBehind(full);
+  }
+
+  /** Takes full members off the shared reads: each catches up on its own, or ends if too far behind. */
+  private leaveBehind(subscriptions: StreamSubscription[]): void {
+    for (const subscription of subscriptions) {
       this.live.delete(subscription);
       if (subscription.buffered > this.env.maxLag) {
         subscription.terminate('slow-consumer');

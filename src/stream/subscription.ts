@@ -77,6 +77,8 @@ export class StreamSubscription implements AsyncIterableIterator<SettledEvent> {
   private failure: GraphQLError | null = null;
   ended = false;
   floor: StreamPosition | null = null;
+  /** Events the consumer has taken so far: whether it is moving at all. */
+  taken = 0;
 
   constructor(
     readonly spec: SubscriptionSpec,
@@ -130,6 +132,7 @@ export class StreamSubscription implements AsyncIterableIterator<SettledEvent> {
       const value = this.queue[this.head]!;
       this.queue[this.head] = undefined as never;
       this.head += 1;
+      this.taken += 1;
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
