@@ -167,7 +167,7 @@ export class StreamGroup {
       full = full.filter((subscription) => !subscription.ended && !subscription.hasRoomFor(page));
       const moving = full.filter((subscription) => subscription.taken > takenBefore.get(subscription)!);
       if (moving.length * 2 <= this.live.size) break;
-      this.leaveBehind(full.filter((subscription) => !moving.includes(subscription)));
+      this.leaveBehind(full.filter((subscription) => subscription.taken === takenBefore.get(subscription)));
       full = moving;
     }
     this.leaveBehind(full);
