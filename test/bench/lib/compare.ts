@@ -1,7 +1,7 @@
 import type { LoadResult, LoadSpec } from '../load/load-types.ts';
 import { runLoad } from '../load/run-load.ts';
 import type { BenchContext } from './context.ts';
-import { machineCpuSeconds, postgresCpuSeconds, type ServerProcess } from './processes.ts';
+import { machineBusyShare, machineCpuSeconds, postgresCpuSeconds, type ServerProcess } from './processes.ts';
 
 export interface Contender {
   name: string;
@@ -39,9 +39,7 @@ async function accountCpu(server: ServerProcess, work: () => Promise<LoadResult>
   const cpu: RunCpu = {
     serverMsPerRequest: perRequest(server.cpuSeconds() - before.server),
     postgresMsPerRequest: perRequest(postgresCpuSeconds() - before.postgres),
-    machineBusyPercent: Math.round(
-      (100 * (machine.busy - before.machine.busy)) / Math.max(0.01, machine.total - before.machine.total),
-    ),
+    machineBusyPercent: Math.round(100 * machineBusyShare(before.machine, machine)),
   };
   return { value, cpu };
 }

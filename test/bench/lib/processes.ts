@@ -77,6 +77,14 @@ export function machineCpuSeconds(): { busy: number; total: number } {
   return { busy: busy / 100, total: (busy + idle! + iowait!) / 100 };
 }
 
+/** Share (0 to 1) of the machine's CPU that was busy between two `machineCpuSeconds()` readings. */
+export function machineBusyShare(
+  before: { busy: number; total: number },
+  after: { busy: number; total: number },
+) {
+  return (after.busy - before.busy) / Math.max(0.01, after.total - before.total);
+}
+
 /** Starts a server that prints `LISTENING <port>` on stdout once it accepts connections. */
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
   const log = createWriteStream(options.logFile, { flags: 'a' });

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { postJson, round, sampleRss } from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
-import { machineCpuSeconds, type ServerProcess } from '../lib/processes.ts';
+import { machineBusyShare, machineCpuSeconds, type ServerProcess } from '../lib/processes.ts';
 import { measured, type ScenarioEntry } from '../lib/results.ts';
+import { percentile } from '../load/percentile.ts';
 import type { RawNotifyResult } from '../load/raw-notify.ts';
 import { runPacedPost, runRawNotify } from '../load/run-load.ts';
 import type { SubscriberStats } from '../load/stream-protocol.ts';
@@ -147,8 +148,7 @@ export const streamLatency: Scenario = {
         server: perMessage(server.cpuSeconds() - cpuBefore.server),
         subscribers: perMessage(subscribers.cpuSeconds() - cpuBefore.subscribers),
       };
-      const machineBusy =
-        (machineAfter.busy - machineBefore.busy) / Math.max(0.01, machineAfter.total - machineBefore.total);
+      const machineBusy = machineBusyShare(machineBefore, machineAfter);
       // Requests cut off by the end of the run may still land; let them pass before the next reset.
       await sleep(300);
       return {
@@ -224,7 +224,7 @@ export const streamLatency: Scenario = {
         (incomplete
           ? `${incomplete} run(s) did not deliver every event to every subscriber within ${DRAIN_MS / 1000} s of the emitter stopping`
           : 'every event reached every subscriber in every run');
-      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+      const median = (values: number[]) => percentile(Float64Array.from(values).sort(), 0.5);
       const serverMicros = median(many.map((run) => run.cpuMicrosPerMessage.server));
       const subscriberMicros = median(many.map((run) => run.cpuMicrosPerMessage.subscribers));
       const coresNeeded = ((serverMicros + subscriberMicros) * RATE * MANY) / 1e6;
