@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/events/event.ts';
 import type { SettledEvent } from '../../src/events/settled.ts';
 import { StreamSubscription } from '../../src/stream/subscription.ts';
+import { busyFor } from './support.ts';
 
 const SUBSCRIBERS = 200;
 const EVENTS = 100;
@@ -11,12 +12,6 @@ function settled(index: number): SettledEvent {
     position: { xid: String(1000 + index), id: `00000000-0000-7000-8000-${String(index).padStart(12, '0')}` },
     event: { id: `evt_${index}` } as unknown as AuditEvent,
   };
-}
-
-/** CPU work standing in for executing, serializing and writing one message. */
-function busyFor(microseconds: number) {
-  const until = performance.now() + microseconds / 1000;
-  while (performance.now() < until) {}
 }
 
 describe('delivering a page to many subscribers', () => {

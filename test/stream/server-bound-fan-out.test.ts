@@ -8,15 +8,9 @@ import { defaultStreamOptions, StreamHub } from '../../src/stream/stream-hub.ts'
 import type { StreamSubscription } from '../../src/stream/subscription.ts';
 import { backends } from '../support/backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
-import { prepared, writeMarker } from './support.ts';
+import { busyFor, prepared, writeMarker } from './support.ts';
 
 const MOVING = 8;
-
-/** CPU work standing in for executing, serializing and writing one message. */
-function busyFor(microseconds: number) {
-  const until = performance.now() + microseconds / 1000;
-  while (performance.now() < until) {}
-}
 const EVENTS = 300;
 
 describe.each(backends())(

@@ -57,6 +57,12 @@ export async function untilSubscribed(hub: StreamHub, count: number) {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Spends this much of the process's CPU: stands for executing, serializing and writing a message. */
+export function busyFor(microseconds: number) {
+  const until = performance.now() + microseconds / 1000;
+  while (performance.now() < until) {}
+}
+
 /** A suite that needs a real PostgreSQL server (several connections or processes); skipped without DATABASE_URL. */
 export function describeOnPostgres(title: string, body: (backend: Backend) => void) {
   const list = postgresOnly();
