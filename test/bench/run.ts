@@ -38,7 +38,7 @@ function settingsFrom(args: Map<string, string | true>): BenchSettings {
     repeats: numberArg(args, 'repeats', quick ? 1 : 3),
     warmupSeconds: numberArg(args, 'warmup-seconds', quick ? 1 : 5),
     runSeconds: numberArg(args, 'run-seconds', quick ? 2 : 15),
-    soakSeconds: numberArg(args, 'soak-seconds', quick ? 5 : 600),
+    soakSeconds: numberArg(args, 'soak-seconds', quick ? 3 : 600),
     profile: args.has('profile'),
     postgraphile: !args.has('no-postgraphile'),
     serverNodeOptions: '--max-semi-space-size=64',
@@ -112,8 +112,10 @@ async function main() {
     const entries: ScenarioEntry[] = [];
     const runScenario = async (scenario: Scenario) => {
       log(`scenario: ${scenario.title}`);
+      const scenarioStarted = performance.now();
       try {
         entries.push(...(await scenario.run(context!)));
+        log(`${scenario.title}: done in ${((performance.now() - scenarioStarted) / 1000).toFixed(1)} s`);
       } catch (error) {
         failed = true;
         log(`scenario ${scenario.id} failed: ${(error as Error).stack ?? String(error)}`);

@@ -108,17 +108,20 @@ export class BenchContext {
     timeoutSeconds = this.settings.mode === 'quick' ? 90 : 1800,
   ) {
     const started = performance.now();
-    const quietMs = this.settings.mode === 'quick' ? 1000 : 2000;
+    // A quick run looks closer and accepts a shorter quiet spell: it settles a dozen servers.
+    const quick = this.settings.mode === 'quick';
+    const quietMs = quick ? 500 : 2000;
+    const pollMs = quick ? 250 : 500;
     let quietSince: number | null = null;
     let lastCpu = server.cpuSeconds();
     let timedOut = true;
     while (performance.now() - started < timeoutSeconds * 1000) {
-      await sleep(500);
+      await sleep(pollMs);
       const cpu = server.cpuSeconds();
       const [row] = await this.sql<{ active: number }[]>`
         select count(*)::int as active from pg_stat_activity
         where datname = current_database() and state = 'active' and pid <> pg_backend_pid()`;
-      const busy = cpu - lastCpu > 0.05 || (row?.active ?? 0) > 0;
+      const busy = cpu - lastCpu > pollMs / 10_000 || (row?.active ?? 0) > 0;
       lastCpu = cpu;
       if (busy) {
         quietSince = null;

@@ -129,7 +129,10 @@ export async function startServer(options: StartOptions): Promise<ServerProcess>
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const timer = setTimeout(() => {
+        process.stderr.write(`[bench] ${options.name} did not stop within 15 s of SIGTERM; killing it\n`);
+        child.kill('SIGKILL');
+      }, 15_000);
       await exited;
       clearTimeout(timer);
       log.end();

@@ -30,11 +30,13 @@ export const memory: Scenario = {
         JSON.stringify({ query: AUDITLINE_PAGE, variables: { first: 50 } }),
         requests[0]!.headers,
       );
-      await sleep(2000);
+      // A quick run rests and samples for half as long.
+      const restMs = ctx.settings.mode === 'quick' ? 1000 : 2000;
+      await sleep(restMs);
       const idle: number[] = [];
       for (let sample = 0; sample < 3; sample += 1) {
         idle.push(server.rssMiB());
-        await sleep(1000);
+        await sleep(restMs / 2);
       }
       const { warmupSeconds, runSeconds, repeats, soakSeconds } = ctx.settings;
       const load = emitLoad(server, requests, CONNECTIONS);
@@ -58,7 +60,7 @@ export const memory: Scenario = {
           scenario: SCENARIO,
           name: 'memory: RSS idle',
           figure: { unit: 'MiB', values: idle },
-          note: 'three samples 1 s apart, after one write and one read',
+          note: `three samples ${restMs / 2000} s apart, after one write and one read`,
         }),
         measured({
           scenario: SCENARIO,

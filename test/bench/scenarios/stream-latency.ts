@@ -166,12 +166,13 @@ export const streamLatency: Scenario = {
       const subscribers = await subscribe(count);
       try {
         // Every second at 500 subscribers is half a million messages to deliver (about 10 s on this
-        // machine): a quick run skips their warm-up and emits for one second.
-        const shortened = ctx.settings.mode === 'quick' && count > 1;
-        if (!shortened) await measure(subscribers, count, RATE, warmupSeconds);
+        // machine): a quick run skips the warm-up, and emits for half a second to many subscribers.
+        const quick = ctx.settings.mode === 'quick';
+        if (!quick) await measure(subscribers, count, RATE, warmupSeconds);
+        const seconds = quick && count > 1 ? 0.5 : runSeconds;
         const runs: StreamRun[] = [];
         for (let repeat = 1; repeat <= repeats; repeat += 1) {
-          const run = await measure(subscribers, count, RATE, shortened ? 1 : runSeconds);
+          const run = await measure(subscribers, count, RATE, seconds);
           runs.push(run);
           ctx.log(
             `${SCENARIO} ${repeat}/${repeats}, ${count} subscriber(s): ${run.emitted} events, ` +
@@ -200,7 +201,7 @@ export const streamLatency: Scenario = {
             schema: 'bench_raw',
             rate,
             connections: EMITTERS,
-            durationSeconds: runSeconds,
+            durationSeconds: ctx.settings.mode === 'quick' ? 1 : runSeconds,
             payload: JSON.stringify(inputs[0]),
           });
           results.push(result);
@@ -215,7 +216,7 @@ export const streamLatency: Scenario = {
       const sameRate = await rawNotify(RATE);
 
       const keepUp = await highestRateKeptUp(ctx, subscribe, measure);
-      const idle = await idleMemory(server, subscribe, ctx.settings.mode === 'quick' ? 1 : 3);
+      const idle = await idleMemory(server, subscribe, ctx.settings.mode === 'quick');
       const soak = await streamSoak(server, subscribe, measure, soakSeconds);
 
       const incomplete = [...one, ...many].filter((run) => !run.complete).length;
@@ -361,7 +362,8 @@ async function highestRateKeptUp(
   const steps: { rate: number; achieved: number; p99: number; complete: boolean }[] = [];
   let best = 0;
   try {
-    const highest = ctx.settings.mode === 'quick' ? 2 * LOWEST_RATE : 256 * LOWEST_RATE;
+    // A quick run only checks that the search works: one step.
+    const highest = ctx.settings.mode === 'quick' ? LOWEST_RATE : 256 * LOWEST_RATE;
     for (let rate = LOWEST_RATE; rate <= highest; rate *= 2) {
       const run = await measure(subscribers, KEEP_UP_SUBSCRIBERS, rate, ctx.settings.runSeconds);
       const achieved = run.emitted / ctx.settings.runSeconds;
@@ -397,7 +399,9 @@ async function highestRateKeptUp(
   });
 }
 
-async function idleMemory(server: ServerProcess, subscribe: Subscribe, samplesPerSide: number) {
+/** RSS before and after opening 1,000 idle subscriptions; a quick run takes one sample a side, sooner. */
+async function idleMemory(server: ServerProcess, subscribe: Subscribe, quick: boolean) {
+  const samplesPerSide = quick ? 1 : 3;
   const samples = async () => {
     const values: number[] = [];
     for (let sample = 0; sample < samplesPerSide; sample += 1) {
@@ -409,7 +413,7 @@ async function idleMemory(server: ServerProcess, subscribe: Subscribe, samplesPe
   const without = await samples();
   const subscribers = await subscribe(IDLE_SUBSCRIBERS);
   try {
-    await sleep(2000);
+    await sleep(quick ? 500 : 2000);
     return { without, with: await samples() };
   } finally {
     await subscribers.close();
