@@ -1,127 +1,96 @@
+import { Worker } from 'node:worker_threads';
 import type { BackgroundWorker, WorkerContext } from '../background.ts';
-import { EVENTS_CHANNEL } from '../events/writer.ts';
-import { signCheckpoints } from './checkpointer.ts';
-import { sealPending } from './sealer.ts';
+import { STANDBY_RETRY_MS, sealerLoop } from './sealer-loop.ts';
+import {
+  type SealerLogMessage,
+  type SealerThreadData,
+  STOP_SEALER_THREAD,
+} from './sealer-thread-protocol.ts';
 
-/** Held for as long as a process is the sealer; the others stand by and retry. */
-const SEALER_LEADER_LOCK = 0x61756469746c6e11n;
-/** Safety tick: NOTIFY is only a hint, and an event becomes readable only once older transactions settle. */
-const TICK_MS = 1000;
-/** After a wake-up, wait this long so one transaction seals what arrived meanwhile. */
-const GATHER_MS = 50;
-const STANDBY_RETRY_MS = 5000;
-/** Batches per round, so that during a long catch-up checkpoints still get signed on time. */
-const BATCHES_PER_ROUND = 25;
+const THREAD_ENTRY = new URL('./sealer-thread.mjs', import.meta.url);
+/** The thread's own pool: one connection seals a batch while the other reads the next one. */
+const THREAD_POOL_SIZE = 2;
+const THREAD_STOP_TIMEOUT_MS = 15_000;
 
 /**
- * The sealer: one per database (advisory-lock leader). Seals settled events as they arrive, woken by
- * the writer's NOTIFY and a tick, and signs checkpoints every CHECKPOINT_INTERVAL when a log grew.
- * Ingest never waits for it.
+ * The sealer as one of the server's background workers. On PostgreSQL it runs in a thread of its own,
+ * so that hashing a backlog never holds up requests; on PGlite, whose one connection lives in the
+ * server's thread, it runs there.
  */
-export function sealerWorker({ config, database, services, logger }: WorkerContext): BackgroundWorker {
-  const waker = new Waker();
-  const intervalMs = config.integrity.checkpointIntervalMs;
-  let stopped = false;
-  let stopping = new AbortController();
-  let running: Promise<void> | undefined;
-
-  async function lead(): Promise<void> {
-    const identity = await services.integrity.identity();
-    const unlisten = await database.listen(
-      EVENTS_CHANNEL,
-      () => waker.signal(),
-      () => waker.signal(),
-    );
-    logger.info('integrity sealer started', { verifierKey: identity.verifierKey });
-    let lastCheckpoint = 0;
-    try {
-      while (!stopped) {
-        const result = await sealPending(database.db, {
-          maxBatches: BATCHES_PER_ROUND,
-          signal: stopping.signal,
-        });
-        if (result.sealed > 0) {
-          logger.debug('sealed events', { sealed: result.sealed, organizations: result.organizations });
-        }
-        const sinceCheckpoint = Date.now() - lastCheckpoint;
-        if (sinceCheckpoint >= intervalMs) {
-          const { signed } = await signCheckpoints(database.db, {
-            originPrefix: config.integrity.originPrefix,
-            identity,
-          });
-          if (signed > 0) logger.debug('signed checkpoints', { signed });
-          lastCheckpoint = Date.now();
-        }
-        if (!result.caughtUp) {
-          // More is settled: go on at once, letting requests in between on a PGlite process.
-          await new Promise((resolve) => setImmediate(resolve));
-          continue;
-        }
-        const woken = await waker.wait(Math.min(TICK_MS, intervalMs - (Date.now() - lastCheckpoint)));
-        if (woken && !stopped) await delay(GATHER_MS);
-      }
-    } finally {
-      await unlisten();
-    }
+export function sealerWorker(context: WorkerContext): BackgroundWorker {
+  const { config, database, services, logger } = context;
+  if (config.database.kind === 'postgres' && database.kind === 'postgres') {
+    return threadedSealer(context, config.database);
   }
+  const loop = sealerLoop({
+    database,
+    settings: config.integrity,
+    identity: () => services.integrity.identity(),
+    logger,
+  });
+  return { name: 'integrity sealer', ...loop };
+}
 
-  async function run(): Promise<void> {
-    while (!stopped) {
-      try {
-        const outcome = await database.tryWithAdvisoryLock(SEALER_LEADER_LOCK, lead);
-        if (!outcome.acquired && !stopped) await waker.wait(STANDBY_RETRY_MS);
-      } catch (error) {
-        logger.error('integrity sealer failed; retrying', { error: String(error) });
-        // Not woken early by new events: a failure that repeats would otherwise repeat with every emit.
-        const until = Date.now() + STANDBY_RETRY_MS;
-        while (!stopped && Date.now() < until) await waker.wait(until - Date.now());
-      }
+function threadedSealer(
+  { config, services, logger }: WorkerContext,
+  databaseConfig: SealerThreadData['database'],
+): BackgroundWorker {
+  let stopped = true;
+  let thread: Worker | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  let retry: NodeJS.Timeout | undefined;
+
+  const retryLater = () => {
+    retry = setTimeout(() => void launch(), STANDBY_RETRY_MS);
+    retry.unref();
+  };
+
+  async function launch(): Promise<void> {
+    if (stopped) return;
+    let data: SealerThreadData;
+    try {
+      data = {
+        database: { ...databaseConfig, poolSize: THREAD_POOL_SIZE },
+        settings: config.integrity,
+        identity: await services.integrity.identity(),
+      };
+    } catch (error) {
+      logger.error('integrity sealer failed; retrying', { error: String(error) });
+      retryLater();
+      return;
     }
+    if (stopped) return;
+    const worker = new Worker(THREAD_ENTRY, { workerData: data });
+    thread = worker;
+    worker.on('message', ({ level, message, fields }: SealerLogMessage) => logger[level](message, fields));
+    worker.on('error', (error) => logger.error('integrity sealer thread failed', { error: String(error) }));
+    exited = new Promise((resolve) => {
+      worker.once('exit', (code) => {
+        thread = undefined;
+        if (!stopped) {
+          logger.error('integrity sealer thread ended; restarting', { exitCode: code });
+          retryLater();
+        }
+        resolve();
+      });
+    });
   }
 
   return {
     name: 'integrity sealer',
     start() {
       stopped = false;
-      stopping = new AbortController();
-      running = run();
+      void launch();
     },
     async stop() {
       stopped = true;
-      stopping.abort();
-      waker.signal();
-      await running;
+      clearTimeout(retry);
+      const worker = thread;
+      if (!worker) return;
+      worker.postMessage(STOP_SEALER_THREAD);
+      const timer = setTimeout(() => void worker.terminate(), THREAD_STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
     },
   };
-}
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
-/** A wake-up signal that is not lost when it arrives while nobody waits. */
-class Waker {
-  #pending = false;
-  #wake: (() => void) | undefined;
-
-  signal(): void {
-    if (this.#wake) this.#wake();
-    else this.#pending = true;
-  }
-
-  /** Resolves true when signalled, false when `ms` passed first. */
-  wait(ms: number): Promise<boolean> {
-    if (this.#pending) {
-      this.#pending = false;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => finish(false), Math.max(0, ms));
-      timer.unref();
-      const finish = (woken: boolean) => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve(woken);
-      };
-      this.#wake = () => finish(true);
-    });
-  }
 }
