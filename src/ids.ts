@@ -3,6 +3,20 @@ import { randomBytes } from 'node:crypto';
 let lastMillis = 0;
 let sequence = 0;
 
+/** Random bytes drawn from the kernel 4 KiB at a time rather than once or twice per id. */
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+
+function takeRandom(count: number): Buffer {
+  if (randomOffset + count > randomPool.length) {
+    randomPool = randomBytes(RANDOM_POOL_BYTES);
+    randomOffset = 0;
+  }
+  randomOffset += count;
+  return randomPool.subarray(randomOffset - count, randomOffset);
+}
+
 /**
  * RFC 9562 UUIDv7: 48-bit Unix milliseconds, then a 12-bit per-process sequence (so ids made in the
  * same millisecond still sort in creation order), then 62 random bits.
@@ -10,7 +24,7 @@ let sequence = 0;
 export function uuidv7(now = Date.now()): string {
   if (now > lastMillis) {
     lastMillis = now;
-    sequence = randomBytes(2).readUInt16BE() & 0x1ff;
+    sequence = takeRandom(2).readUInt16BE() & 0x1ff;
   } else {
     sequence += 1;
     if (sequence > 0xfff) {
@@ -18,7 +32,7 @@ export function uuidv7(now = Date.now()): string {
       sequence = 0;
     }
   }
-  const bytes = randomBytes(16);
+  const bytes = takeRandom(16);
   bytes.writeUIntBE(lastMillis, 0, 6);
   bytes[6] = 0x70 | (sequence >> 8);
   bytes[7] = sequence & 0xff;

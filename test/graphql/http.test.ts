@@ -58,6 +58,26 @@ describe.each(backends())('the HTTP server on $name', (backend) => {
     expect((await response.json()).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
+  it('refuses a body without a Content-Length, whose size it could only learn by reading it', async () => {
+    const body = JSON.stringify({ query: EMIT, variables: { input: loginEvent() } });
+    const chunks = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(body));
+        controller.close();
+      },
+    });
+    const response = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.key.secret}` },
+      body: chunks,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    const { errors } = await response.json();
+    expect(errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(errors[0].message).toMatch(/Content-Length/);
+  });
+
   it('refuses queries deeper or costlier than configured, naming the limit', async () => {
     const strict = await createTestApp(backend, { MAX_QUERY_DEPTH: '4', MAX_QUERY_COST: '60' });
     try {
