@@ -26,20 +26,31 @@ export interface RunCpu {
   machineBusyPercent: number;
 }
 
-/** Runs `work` and accounts the CPU the server, PostgreSQL and the machine used meanwhile, per request. */
-async function accountCpu(server: ServerProcess, work: () => Promise<LoadResult>) {
+/** Runs `work` and measures the CPU seconds the server (if any) and PostgreSQL used meanwhile, and how busy the machine was. */
+export async function cpuDuring<T>(server: ServerProcess | null, work: () => Promise<T>) {
   const before = {
-    server: server.cpuSeconds(),
+    server: server?.cpuSeconds() ?? 0,
     postgres: postgresCpuSeconds(),
     machine: machineCpuSeconds(),
   };
   const value = await work();
   const machine = machineCpuSeconds();
+  return {
+    value,
+    serverSeconds: (server?.cpuSeconds() ?? 0) - before.server,
+    postgresSeconds: postgresCpuSeconds() - before.postgres,
+    machineBusyPercent: Math.round(100 * machineBusyShare(before.machine, machine)),
+  };
+}
+
+/** Runs `work` and accounts the CPU the server, PostgreSQL and the machine used meanwhile, per request. */
+async function accountCpu(server: ServerProcess, work: () => Promise<LoadResult>) {
+  const { value, serverSeconds, postgresSeconds, machineBusyPercent } = await cpuDuring(server, work);
   const perRequest = (seconds: number) => round((seconds * 1000) / Math.max(1, value.requests), 3);
   const cpu: RunCpu = {
-    serverMsPerRequest: perRequest(server.cpuSeconds() - before.server),
-    postgresMsPerRequest: perRequest(postgresCpuSeconds() - before.postgres),
-    machineBusyPercent: Math.round(100 * machineBusyShare(before.machine, machine)),
+    serverMsPerRequest: perRequest(serverSeconds),
+    postgresMsPerRequest: perRequest(postgresSeconds),
+    machineBusyPercent,
   };
   return { value, cpu };
 }

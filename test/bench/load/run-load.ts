@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { cpuSecondsOf } from '../lib/processes.ts';
 import type { LoadJob } from './load-child.ts';
 import type { LoadResult, LoadSpec } from './load-types.ts';
 import type { PacedPostResult, PacedPostSpec } from './paced-post.ts';
@@ -59,6 +60,11 @@ export const runRawBatch = (spec: RawBatchSpec) => runJob<RawBatchResult>({ kind
 export const runRawNotify = (spec: RawNotifySpec) => runJob<RawNotifyResult>({ kind: 'raw-notify', spec });
 
 export const runPacedPost = (spec: PacedPostSpec) => runJob<PacedPostResult>({ kind: 'paced-post', spec });
+
+/** CPU seconds the load generator process has used so far (0 before it started). */
+export function loadGeneratorCpuSeconds(): number {
+  return child?.pid && child.exitCode === null ? cpuSecondsOf(child.pid) : 0;
+}
 
 /** Ends the load generator process (the harness calls it when done). */
 export async function stopLoadGenerator(): Promise<void> {

@@ -1,10 +1,10 @@
 import { prepareEvent } from '../../../src/events/emit-input.ts';
 import { recordOf } from '../../../src/events/event-row.ts';
-import { postJson, round } from '../lib/compare.ts';
+import { cpuDuring, postJson, round } from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measured, type ScenarioEntry } from '../lib/results.ts';
 import type { RawBatchSpec } from '../load/raw-batch.ts';
-import { runLoad, runRawBatch } from '../load/run-load.ts';
+import { loadGeneratorCpuSeconds, runLoad, runRawBatch } from '../load/run-load.ts';
 import { auditlineBatchRequests, ingestInputs } from './ingest-workload.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -13,6 +13,8 @@ const PER_CALL = 500;
 const RAW_ROWS = 1000;
 /** The same number of callers for both: Auditline's group commit merges two calls into one 1000-row INSERT. */
 const CONNECTIONS = 4;
+
+const perEvent = (seconds: number, events: number) => round((seconds * 1e6) / Math.max(1, events), 1);
 
 export const batchIngest: Scenario = {
   id: 'batch',
@@ -63,21 +65,40 @@ export const batchIngest: Scenario = {
     const theirs: number[] = [];
     const details: { auditline: unknown[]; raw: unknown[] } = { auditline: [], raw: [] };
     for (let repeat = 1; repeat <= repeats; repeat += 1) {
-      const result = await auditlineLoad(runSeconds);
+      const auditlineRun = await cpuDuring(auditline, () => auditlineLoad(runSeconds));
+      const result = auditlineRun.value;
       ours.push(result.requestsPerSecond * PER_CALL);
       fewestCalls = Math.min(fewestCalls, result.requests);
+      const ourCpu = {
+        serverMicrosPerEvent: perEvent(auditlineRun.serverSeconds, result.requests * PER_CALL),
+        postgresMicrosPerEvent: perEvent(auditlineRun.postgresSeconds, result.requests * PER_CALL),
+        machineBusyPercent: auditlineRun.machineBusyPercent,
+      };
       details.auditline.push({
         callsPerSecond: round(result.requestsPerSecond),
         p99Ms: round(result.latencyMs.p99),
+        ...ourCpu,
       });
-      const raw = await runRawBatch(rawSpec(runSeconds));
+      const clientBefore = loadGeneratorCpuSeconds();
+      const rawRun = await cpuDuring(null, () => runRawBatch(rawSpec(runSeconds)));
+      const raw = rawRun.value;
       theirs.push(raw.eventsPerSecond);
+      const theirCpu = {
+        // The raw side's Node work (building and sending each INSERT) happens in the load generator.
+        clientMicrosPerEvent: perEvent(loadGeneratorCpuSeconds() - clientBefore, raw.rows),
+        postgresMicrosPerEvent: perEvent(rawRun.postgresSeconds, raw.rows),
+        machineBusyPercent: rawRun.machineBusyPercent,
+      };
       details.raw.push({
         eventsPerSecond: Math.round(raw.eventsPerSecond),
         insertP99Ms: round(raw.insertLatencyMs.p99),
+        ...theirCpu,
       });
       ctx.log(
-        `${SCENARIO} ${repeat}/${repeats}: Auditline ${Math.round(ours.at(-1)!)} events/s, raw ${Math.round(raw.eventsPerSecond)} events/s`,
+        `${SCENARIO} ${repeat}/${repeats}: Auditline ${Math.round(ours.at(-1)!)} events/s ` +
+          `(CPU per event: server ${ourCpu.serverMicrosPerEvent} µs, PostgreSQL ${ourCpu.postgresMicrosPerEvent} µs; ` +
+          `machine ${ourCpu.machineBusyPercent} % busy), raw ${Math.round(raw.eventsPerSecond)} events/s ` +
+          `(CPU per event: client ${theirCpu.clientMicrosPerEvent} µs, PostgreSQL ${theirCpu.postgresMicrosPerEvent} µs; machine ${theirCpu.machineBusyPercent} % busy)`,
       );
     }
     return [
