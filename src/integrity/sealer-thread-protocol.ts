@@ -18,5 +18,8 @@ export interface SealerLogMessage {
   fields?: Record<string, unknown>;
 }
 
+/** The sealer thread's nice value on Linux: it yields the CPU to the server's own thread. */
+export const SEALER_THREAD_NICE = 10;
+
 /** What the server sends to end the thread: it stops between batches and closes its connections. */
 export const STOP_SEALER_THREAD = 'stop';

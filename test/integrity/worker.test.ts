@@ -1,5 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackgroundWorker } from '../../src/background.ts';
+import { SEALER_THREAD_NICE } from '../../src/integrity/sealer-thread-protocol.ts';
 import { sealerWorker } from '../../src/integrity/sealer-worker.ts';
 import { createLogger } from '../../src/logger.ts';
 import { backends } from '../support/backends.ts';
@@ -114,6 +116,25 @@ describe.each(backends())('sealer worker on $name', (backend) => {
         sealedWhileBusy = emitted.every((id) => leaves.has(id));
       }
       expect(sealedWhileBusy).toBe(true);
+    },
+  );
+
+  it.runIf(backend.name === 'postgres' && process.platform === 'linux')(
+    "gives way to the server's thread: the sealer's thread runs at a lower CPU priority",
+    async () => {
+      // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value.
+      const niceOf = (task: string) => {
+        const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      };
+      // The threads start in the background (beforeAll does not wait for them).
+      const nice = await eventually(
+        async () => readdirSync('/proc/self/task').map(niceOf),
+        (values) => values.includes(SEALER_THREAD_NICE),
+        10_000,
+      );
+      expect(niceOf(String(process.pid))).toBe(0);
+      expect(nice).toContain(SEALER_THREAD_NICE);
     },
   );
 });
