@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sealPending } from '../../../src/integrity/sealer.ts';
 import { integrityStatus } from '../../../src/integrity/status.ts';
-import { round } from '../lib/compare.ts';
+import { cpuDuring, round } from '../lib/compare.ts';
 import type { BenchContext } from '../lib/context.ts';
 import { measured, type ScenarioEntry } from '../lib/results.ts';
 import { runLoad } from '../load/run-load.ts';
@@ -91,7 +91,8 @@ export const sealing: Scenario = {
     const backlogSize = BACKLOG_PER_SECOND * runSeconds;
     for (let repeat = 1; repeat <= repeats; repeat += 1) {
       await ctx.settle(server, `auditline sealer caught up (${repeat}/${repeats})`);
-      const quiet = await ingest(runSeconds);
+      const quietRun = await cpuDuring(server, () => ingest(runSeconds));
+      const quiet = quietRun.value;
 
       // A backlog as after an outage of the sealer: settled rows it has not seen, written past the server.
       await ctx.sql`
@@ -102,19 +103,38 @@ export const sealing: Scenario = {
         from generate_series(1, ${backlogSize}) g`;
       await sleep(1500); // the sealer's safety tick picks the backlog up
       const leavesBefore = await leafCount(ctx);
-      const loaded = await ingest(runSeconds);
+      const loadedRun = await cpuDuring(server, () => ingest(runSeconds));
+      const loaded = loadedRun.value;
       const sealedDuring = (await leafCount(ctx)) - leavesBefore;
+      // CPU seconds per second of the run: how much of the two cores each side took.
+      const cores = (run: typeof quietRun) => ({
+        serverCores: round(run.serverSeconds / runSeconds),
+        postgresCores: round(run.postgresSeconds / runSeconds),
+        machineBusyPercent: run.machineBusyPercent,
+      });
       idle.push(quiet.latencyMs.p99);
       busy.push(loaded.latencyMs.p99);
       runs.push({
         backlog: backlogSize,
         sealedDuringRun: sealedDuring,
-        ingestIdle: { rps: Math.round(quiet.requestsPerSecond), p99: round(quiet.latencyMs.p99) },
-        ingestSealing: { rps: Math.round(loaded.requestsPerSecond), p99: round(loaded.latencyMs.p99) },
+        ingestIdle: {
+          rps: Math.round(quiet.requestsPerSecond),
+          p99: round(quiet.latencyMs.p99),
+          ...cores(quietRun),
+        },
+        ingestSealing: {
+          rps: Math.round(loaded.requestsPerSecond),
+          p99: round(loaded.latencyMs.p99),
+          ...cores(loadedRun),
+        },
       });
+      const coresText = (run: typeof quietRun) =>
+        `server ${cores(run).serverCores}, PostgreSQL ${cores(run).postgresCores} cores, machine ${run.machineBusyPercent} % busy`;
       ctx.log(
-        `${SCENARIO} ${repeat}/${repeats}: ingest p99 ${quiet.latencyMs.p99.toFixed(1)} ms with the sealer caught up, ` +
-          `${loaded.latencyMs.p99.toFixed(1)} ms while it sealed ${sealedDuring} of a ${backlogSize}-event backlog`,
+        `${SCENARIO} ${repeat}/${repeats}: ingest p99 ${quiet.latencyMs.p99.toFixed(1)} ms with the sealer caught up ` +
+          `(${Math.round(quiet.requestsPerSecond)} req/s; ${coresText(quietRun)}), ` +
+          `${loaded.latencyMs.p99.toFixed(1)} ms while it sealed ${sealedDuring} of a ${backlogSize}-event backlog ` +
+          `(${Math.round(loaded.requestsPerSecond)} req/s; ${coresText(loadedRun)})`,
       );
     }
     // The scenarios after this one measure pages, not a sealer finishing this backlog.
