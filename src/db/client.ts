@@ -1,8 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import type { PGlite } from '@electric-sql/pglite';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.ts';
@@ -105,6 +103,13 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Databa
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDirectory(dataDir);
   }
+  // Loaded only here: a server on PostgreSQL (and the sealer's thread) need not carry PGlite's code,
+  // some 40 MiB of memory in each.
+  const [{ PGlite }, { pg_trgm }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite/contrib/pg_trgm'),
+    import('drizzle-orm/pglite'),
+  ]);
   let client: PGlite;
   try {
     client = await PGlite.create(dataDir, { extensions: { pg_trgm } });
