@@ -106,35 +106,29 @@ export const sealing: Scenario = {
       const loadedRun = await cpuDuring(server, () => ingest(runSeconds));
       const loaded = loadedRun.value;
       const sealedDuring = (await leafCount(ctx)) - leavesBefore;
-      // CPU seconds per second of the run: how much of the two cores each side took.
-      const cores = (run: typeof quietRun) => ({
+      // Cores: CPU seconds per second of the run, how much of the machine each side took.
+      const windowOf = (run: typeof quietRun) => ({
+        rps: Math.round(run.value.requestsPerSecond),
+        p99: round(run.value.latencyMs.p99),
         serverCores: round(run.serverSeconds / runSeconds),
         postgresCores: round(run.postgresSeconds / runSeconds),
         machineBusyPercent: run.machineBusyPercent,
       });
+      const [ingestIdle, ingestSealing] = [windowOf(quietRun), windowOf(loadedRun)];
       idle.push(quiet.latencyMs.p99);
       busy.push(loaded.latencyMs.p99);
       runs.push({
         backlog: backlogSize,
         sealedDuringRun: sealedDuring,
-        ingestIdle: {
-          rps: Math.round(quiet.requestsPerSecond),
-          p99: round(quiet.latencyMs.p99),
-          ...cores(quietRun),
-        },
-        ingestSealing: {
-          rps: Math.round(loaded.requestsPerSecond),
-          p99: round(loaded.latencyMs.p99),
-          ...cores(loadedRun),
-        },
+        ingestIdle,
+        ingestSealing,
       });
-      const coresText = (run: typeof quietRun) =>
-        `server ${cores(run).serverCores}, PostgreSQL ${cores(run).postgresCores} cores, machine ${run.machineBusyPercent} % busy`;
+      const described = (window: typeof ingestIdle) =>
+        `${window.p99} ms (${window.rps} req/s; server ${window.serverCores}, PostgreSQL ${window.postgresCores} ` +
+        `cores, machine ${window.machineBusyPercent} % busy)`;
       ctx.log(
-        `${SCENARIO} ${repeat}/${repeats}: ingest p99 ${quiet.latencyMs.p99.toFixed(1)} ms with the sealer caught up ` +
-          `(${Math.round(quiet.requestsPerSecond)} req/s; ${coresText(quietRun)}), ` +
-          `${loaded.latencyMs.p99.toFixed(1)} ms while it sealed ${sealedDuring} of a ${backlogSize}-event backlog ` +
-          `(${Math.round(loaded.requestsPerSecond)} req/s; ${coresText(loadedRun)})`,
+        `${SCENARIO} ${repeat}/${repeats}: ingest p99 ${described(ingestIdle)} with the sealer caught up, ` +
+          `${described(ingestSealing)} while it sealed ${sealedDuring} of a ${backlogSize}-event backlog`,
       );
     }
     // The scenarios after this one measure pages, not a sealer finishing this backlog.
