@@ -26,6 +26,36 @@ const environmentSchema = z
     MAX_QUERY_DEPTH: positiveInt(12),
     MAX_QUERY_COST: positiveInt(5000),
     MAX_WS_CONNECTIONS: positiveInt(10_000),
+    MAX_WS_CONNECTIONS_PER_KEY: positiveInt(50),
+    MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(25),
+    STATEMENT_TIMEOUT_MS: positiveInt(15_000),
+    RATE_LIMIT_PER_KEY: positiveInt(500),
+    RATE_LIMIT_EVENTS_PER_KEY: positiveInt(5_000),
+    RATE_LIMIT_AUTH_FAILURES_PER_IP: positiveInt(30),
+    HTTP_HEADERS_TIMEOUT_MS: positiveInt(20_000),
+    HTTP_REQUEST_TIMEOUT_MS: positiveInt(30_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5_000),
+    CORS_ORIGINS: z
+      .string()
+      .transform((value, ctx) => {
+        const origins = value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean);
+        for (const origin of origins) {
+          if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin))
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${origin}" is not an origin like https://app.example.com`,
+            });
+        }
+        return origins;
+      })
+      .optional(),
+    GRAPHQL_INTROSPECTION: z
+      .enum(['public', 'authenticated'], { message: 'must be public or authenticated' })
+      .optional(),
+    DESTINATION_ALLOW_NETWORKS: z.string().optional(),
     STREAM_MAX_LAG_EVENTS: positiveInt(10_000),
     STREAM_TICK_MS: positiveInt(100),
     STREAM_KEY_RECHECK_MS: positiveInt(30_000),
@@ -84,7 +114,27 @@ const environmentSchema = z
       maxQueryDepth: env.MAX_QUERY_DEPTH,
       maxQueryCost: env.MAX_QUERY_COST,
       maxWebSocketConnections: env.MAX_WS_CONNECTIONS,
+      maxWebSocketConnectionsPerKey: env.MAX_WS_CONNECTIONS_PER_KEY,
+      maxSubscriptionsPerConnection: env.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      statementTimeoutMs: env.STATEMENT_TIMEOUT_MS,
     },
+    rateLimits: {
+      /** Requests per second per API key. */
+      requestsPerKey: env.RATE_LIMIT_PER_KEY,
+      /** Emitted events per second per API key. */
+      eventsPerKey: env.RATE_LIMIT_EVENTS_PER_KEY,
+      /** Failed authentications per minute per client IP. */
+      authFailuresPerIp: env.RATE_LIMIT_AUTH_FAILURES_PER_IP,
+    },
+    http: {
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      /** Origins allowed cross-origin requests; none by default. */
+      corsOrigins: env.CORS_ORIGINS ?? [],
+    },
+    /** `authenticated`: introspection needs a valid API key (the default in production). */
+    introspection: env.GRAPHQL_INTROSPECTION ?? (env.NODE_ENV === 'production' ? 'authenticated' : 'public'),
     stream: {
       pageSize: 500,
       maxLag: env.STREAM_MAX_LAG_EVENTS,
@@ -107,6 +157,8 @@ const environmentSchema = z
       linkTtlSeconds: env.EXPORT_LINK_TTL_SECONDS,
       publicUrl: env.PUBLIC_URL ?? null,
       secretsKey: env.DESTINATION_SECRETS_KEY ?? null,
+      /** CIDR ranges destinations may reach despite the private-address policy (raw list; parsed by the network policy). */
+      allowNetworks: env.DESTINATION_ALLOW_NETWORKS ?? '',
       delivery: {
         batchSize: env.DELIVERY_BATCH_SIZE,
         tickMs: env.DELIVERY_TICK_MS,
