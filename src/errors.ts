@@ -6,9 +6,17 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'IDEMPOTENCY_CONFLICT'
-  | 'PAYLOAD_TOO_LARGE';
+  | 'PAYLOAD_TOO_LARGE'
+  /** Over a rate limit or a connection/subscription cap; retry after `extensions.retryAfterSeconds`. */
+  | 'RATE_LIMITED'
+  /** The same expensive work is already running for this organization; retry when it ends. */
+  | 'BUSY';
 
-const httpStatusOf: Partial<Record<ErrorCode, number>> = { UNAUTHENTICATED: 401, PAYLOAD_TOO_LARGE: 413 };
+const httpStatusOf: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+};
 
 /**
  * An expected failure with a stable `extensions.code`. It is a GraphQLError so Yoga shows it as-is
