@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isSignerKey } from './integrity/signed-note.ts';
+import { networkListProblems } from './network/address-policy.ts';
 import { parseDuration } from './retention/duration.ts';
 
 const booleanFlag = z
@@ -55,7 +56,12 @@ const environmentSchema = z
     GRAPHQL_INTROSPECTION: z
       .enum(['public', 'authenticated'], { message: 'must be public or authenticated' })
       .optional(),
-    DESTINATION_ALLOW_NETWORKS: z.string().optional(),
+    DESTINATION_ALLOW_NETWORKS: z
+      .string()
+      .superRefine((value, ctx) => {
+        for (const problem of networkListProblems(value)) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     STREAM_MAX_LAG_EVENTS: positiveInt(10_000),
     STREAM_TICK_MS: positiveInt(100),
     STREAM_KEY_RECHECK_MS: positiveInt(30_000),

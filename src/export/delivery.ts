@@ -3,6 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { events } from '../db/tables.ts';
 import { readSettledEvents, type SettledEvent, type StreamPosition } from '../events/settled.ts';
+import type { OutboundConnector } from '../network/connector.ts';
 import type { ActionRuleOverride } from './action-mapping.ts';
 import { actionOverridesFor } from './action-mapping-store.ts';
 import { retryDelay } from './backoff.ts';
@@ -34,6 +35,7 @@ export class TransportCache {
   constructor(
     private readonly secrets: SecretBox,
     private readonly timeoutMs: number,
+    private readonly connector: OutboundConnector,
   ) {}
 
   get(destination: Destination): Transport {
@@ -46,6 +48,7 @@ export class TransportCache {
       options: destination.options,
       secret: destination.sealedSecret ? this.secrets.open(destination.sealedSecret) : null,
       timeoutMs: this.timeoutMs,
+      connector: this.connector,
     });
     this.cache.set(destination.uuid, { version: destination.updatedAt.getTime(), transport });
     return transport;

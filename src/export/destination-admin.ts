@@ -1,5 +1,7 @@
 import type { Database } from '../db/client.ts';
 import { badInput } from '../errors.ts';
+import type { OutboundConnector } from '../network/connector.ts';
+import { destinationRefusal } from './destination-network.ts';
 import {
   createDestination,
   type Destination,
@@ -31,11 +33,24 @@ function checkName(name: string): string {
   return trimmed;
 }
 
-/** Validates and stores a new destination (GraphQL and CLI alike); the secret is sealed, never kept plain. */
+/** Refuses, as a BAD_USER_INPUT on the field naming it, a host the destination network policy refuses. */
+async function checkReach(
+  connector: OutboundConnector,
+  destination: { type: DestinationType; url: string; options: Record<string, unknown> },
+): Promise<void> {
+  const refused = await destinationRefusal(connector, destination);
+  if (refused) throw badInput(`${refused.field.join('.')} ${refused.reason}`, ['input', ...refused.field]);
+}
+
+/**
+ * Validates and stores a new destination (GraphQL and CLI alike); the secret is sealed, never kept
+ * plain. A host the network policy refuses is refused here already.
+ */
 export async function addDestination(
   db: Database,
   secrets: SecretBox,
   input: DestinationInput,
+  connector: OutboundConnector,
 ): Promise<Destination> {
   const url = input.url.trim();
   const options = validateDestinationSettings(
@@ -52,6 +67,7 @@ export async function addDestination(
   const actions = input.actions ?? [];
   const query = input.query?.trim() || null;
   checkDestinationFilter(input.organizationUuid, actions, query);
+  await checkReach(connector, { type: input.type, url, options });
   return createDestination(db, {
     organizationUuid: input.organizationUuid,
     name: checkName(input.name),
@@ -76,12 +92,13 @@ export interface DestinationUpdate {
   options?: unknown;
 }
 
-/** Changes what is given; the cursor stays where it is. */
+/** Changes what is given; the cursor stays where it is. A new URL or options pass the network policy again. */
 export async function changeDestination(
   db: Database,
   secrets: SecretBox,
   current: Destination,
   input: DestinationUpdate,
+  connector: OutboundConnector,
 ): Promise<Destination> {
   const changes: DestinationChanges = {};
   if (input.name != null) changes.name = checkName(input.name);
@@ -106,6 +123,13 @@ export async function changeDestination(
     changes.actions ?? current.actions,
     changes.query !== undefined ? changes.query : current.query,
   );
+  if (input.url != null || input.options != null) {
+    await checkReach(connector, {
+      type: current.type,
+      url: changes.url ?? current.url,
+      options: changes.options,
+    });
+  }
   return updateDestination(db, current, changes);
 }
 

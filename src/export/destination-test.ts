@@ -5,6 +5,7 @@ import { compileEventWhere } from '../events/filter.ts';
 import { toPublicId, uuidv7 } from '../ids.ts';
 import { actionOverridesFor } from './action-mapping-store.ts';
 import { buildBatch } from './delivery.ts';
+import { destinationRefusal } from './destination-network.ts';
 import type { Destination } from './destination-store.ts';
 import type { ExportService } from './service.ts';
 
@@ -48,12 +49,22 @@ export function sampleEvent(organizationId: string, now = new Date()): AuditEven
 }
 
 /**
- * Sends one sample event through the destination's transport, formatted with the organization's
+ * Sends one sample event through the destination's transport (nothing when the network policy
+ * refuses its host), formatted with the organization's
  * action mapping overrides as deliveries are; the cursor and counters are left alone.
  */
 export async function testDestination(db: Database, destination: Destination, exports: ExportService) {
   const event = sampleEvent(destination.organizationId);
   const started = performance.now();
+  const refused = await destinationRefusal(exports.connector, destination);
+  if (refused) {
+    return {
+      ok: false,
+      error: refused.reason,
+      durationMs: Math.round(performance.now() - started),
+      eventId: event.id,
+    };
+  }
   try {
     const transport = exports.transports.get(destination);
     const actionOverrides = await actionOverridesFor(db, destination.organizationUuid);

@@ -179,11 +179,13 @@ builder.mutationField('createDestination', (t) =>
       const organizationUuid = fromPublicId('org', organizationId);
       if (!organizationUuid)
         throw badInput(`"${organizationId}" is not an organization id`, ['input', 'organizationId']);
-      return addDestination(ctx.services.database.db, ctx.services.exports.secrets, {
-        ...input,
-        organizationUuid,
-        format: input.format as ExportFormat,
-      });
+      const { secrets, connector } = ctx.services.exports;
+      return addDestination(
+        ctx.services.database.db,
+        secrets,
+        { ...input, organizationUuid, format: input.format as ExportFormat },
+        connector,
+      );
     },
   }),
 );
@@ -198,10 +200,14 @@ builder.mutationField('updateDestination', (t) =>
     },
     resolve: async (_root, { id, input }, ctx) => {
       const current = await destinationFor(ctx, id);
-      return changeDestination(ctx.services.database.db, ctx.services.exports.secrets, current, {
-        ...input,
-        format: (input.format ?? undefined) as ExportFormat | undefined,
-      });
+      const { secrets, connector } = ctx.services.exports;
+      return changeDestination(
+        ctx.services.database.db,
+        secrets,
+        current,
+        { ...input, format: (input.format ?? undefined) as ExportFormat | undefined },
+        connector,
+      );
     },
   }),
 );

@@ -1,4 +1,5 @@
 import type { Config } from '../config.ts';
+import { OutboundConnector, type ResolveHost } from '../network/connector.ts';
 import { type DeliverySettings, TransportCache } from './delivery.ts';
 import { linkSigningKey } from './export-link.ts';
 import { SecretBox } from './secrets.ts';
@@ -11,16 +12,24 @@ export interface ExportService {
   secrets: SecretBox;
   delivery: DeliverySettings & { tickMs: number };
   transports: TransportCache;
+  /** Every destination connection dials through it: DESTINATION_ALLOW_NETWORKS and the address policy. */
+  connector: OutboundConnector;
 }
 
-export function createExportService(config: Config): ExportService {
+/** `resolveHost` replaces the system resolver (tests of DNS rebinding). */
+export function createExportService(
+  config: Config,
+  network: { resolveHost?: ResolveHost } = {},
+): ExportService {
   const secrets = new SecretBox(config.export.secretsKey);
+  const connector = new OutboundConnector(config.export.allowNetworks, network);
   return {
     linkKey: linkSigningKey(config.export.signingSecret),
     linkTtlSeconds: config.export.linkTtlSeconds,
     publicUrl: config.export.publicUrl,
     secrets,
     delivery: config.export.delivery,
-    transports: new TransportCache(secrets, config.export.delivery.timeoutMs),
+    transports: new TransportCache(secrets, config.export.delivery.timeoutMs, connector),
+    connector,
   };
 }

@@ -10,6 +10,7 @@ import { writeBatch } from '../../src/events/writer.ts';
 import { fromPublicId, uuidv7 } from '../../src/ids.ts';
 import { auditline, auditlineJson, type CliEnv } from '../cli/captured-cli.ts';
 import { databaseBackends } from '../cli/database-backends.ts';
+import { LOOPBACK_DESTINATIONS } from './support/delivery.ts';
 import { type HttpReceiver, startHttpReceiver } from './support/receivers.ts';
 
 // Each CLI run opens its own database (PGlite loads it from disk each time): one backend, PostgreSQL when set.
@@ -19,7 +20,7 @@ describe.each(databaseBackends().slice(-1))('auditline export and destinations o
   let receiver: HttpReceiver;
   const scratch = mkdtempSync(join(tmpdir(), 'auditline-export-cli-'));
   beforeAll(async () => {
-    env = await backend.setUp();
+    env = { ...(await backend.setUp()), ...LOOPBACK_DESTINATIONS };
     organizationId = (await auditlineJson<{ id: string }>(env, 'orgs', 'create', 'acme')).id;
     const handle = await openDatabase(loadConfig(env).database);
     const now = new Date();

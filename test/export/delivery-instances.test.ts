@@ -13,6 +13,7 @@ import {
   DESTINATION,
   FAST_DELIVERY,
   isolatedTestApp,
+  LOOPBACK_DESTINATIONS,
   startDeliveryWorker,
 } from './support/delivery.ts';
 import { emitNumbered } from './support/emit.ts';
@@ -118,7 +119,7 @@ describe.each(postgresOnly())('two server instances on $name', (backend) => {
     const { tenant } = await webhookDestination(t, receiver);
     // A second server process: its own connections and worker, the same database.
     const otherHandle = await openDatabase({ kind: 'postgres', url: await databaseUrlOf(t), poolSize: 4 });
-    const settings = { ...FAST_DELIVERY, DELIVERY_BATCH_SIZE: '5' };
+    const settings = { ...FAST_DELIVERY, ...LOOPBACK_DESTINATIONS, DELIVERY_BATCH_SIZE: '5' };
     const workers = [
       startDeliveryWorker(t, settings),
       createDeliveryWorker(otherHandle, createExportService(testConfig(settings)), createLogger('silent')),

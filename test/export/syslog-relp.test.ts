@@ -4,11 +4,13 @@ import { sampleEvent } from '../../src/export/destination-test.ts';
 import { parseRelpUrl, readRelpFrames, relpFrame } from '../../src/export/destinations/relp.ts';
 import { syslogTransport } from '../../src/export/destinations/syslog.ts';
 import type { DeliveryError, OutgoingBatch } from '../../src/export/destinations/transport.ts';
+import { OutboundConnector } from '../../src/network/connector.ts';
 import type { Tenant, TestApp } from '../support/test-app.ts';
 import {
   CREATE_DESTINATION,
   DESTINATION,
   isolatedTestApp,
+  LOOPBACK_DESTINATIONS,
   oneBackend,
   startDeliveryWorker,
 } from './support/delivery.ts';
@@ -160,6 +162,7 @@ const relpTransport = (port: number, timeoutMs = 2000) =>
     options: {},
     secret: null,
     timeoutMs,
+    connector: new OutboundConnector(LOOPBACK_DESTINATIONS.DESTINATION_ALLOW_NETWORKS),
   });
 
 const failure = (promise: Promise<void>) =>

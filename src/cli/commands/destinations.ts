@@ -112,22 +112,28 @@ async function add(args: string[], io: CliIo, ctx: CommandContext) {
   if (flags.ca !== undefined) options.caCertificate = readFileSync(flags.ca, 'utf8');
   const { db, config } = await ctx.database();
   const organization = await organizationUuid(db, flags.org!);
+  const { secrets, connector } = createExportService(config);
   const destination = await asUsage(() =>
-    addDestination(db, createExportService(config).secrets, {
-      organizationUuid: organization,
-      name: name!,
-      type,
-      url: flags.url!,
-      format,
-      actions: flags.actions
-        ?.split(',')
-        .map((action) => action.trim())
-        .filter(Boolean),
-      query: flags.query,
-      secret: flags.secret,
-      options,
-      fromBeginning: flags['from-beginning'] ?? false,
-    }),
+    addDestination(
+      db,
+      secrets,
+      {
+        organizationUuid: organization,
+        name: name!,
+        type,
+        url: flags.url!,
+        format,
+        actions: flags.actions
+          ?.split(',')
+          .map((action) => action.trim())
+          .filter(Boolean),
+        query: flags.query,
+        secret: flags.secret,
+        options,
+        fromBeginning: flags['from-beginning'] ?? false,
+      },
+      connector,
+    ),
   );
   if (flags.json) writeJson(io, destinationJson(destination, { events: 0, seconds: 0 }));
   else

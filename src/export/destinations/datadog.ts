@@ -42,6 +42,7 @@ export function datadogTransport(settings: TransportSettings): Transport {
         return { ...attributes, ...common, timestamp: batch.events[index]!.occurredAt.getTime() };
       });
       const response = await httpRequest(
+        settings.connector,
         settings.url,
         {
           headers: { 'content-type': 'application/json', 'dd-api-key': settings.secret ?? '' },

@@ -173,3 +173,28 @@ export function validateDestinationSettings(
 export function createTransport(type: DestinationType, settings: TransportSettings): Transport {
   return DESTINATION_RULES[type].create(settings);
 }
+
+/** A host a destination connects to, and the input field that names it. */
+export interface DialedHost {
+  host: string;
+  field: string[];
+}
+
+const urlHost = (url: string) => new URL(url).hostname.replace(/^\[|\]$/g, '');
+
+/** The hosts a (validated) destination connects to: its URL's, and for Sentinel the token endpoint's. */
+export function dialedHosts(
+  type: DestinationType,
+  url: string,
+  options: Record<string, unknown>,
+): DialedHost[] {
+  if (type === 'syslog') {
+    const address = parseSyslogUrl(url) ?? parseRelpUrl(url);
+    return address ? [{ host: address.host, field: ['url'] }] : [];
+  }
+  const hosts = [{ host: urlHost(url), field: ['url'] }];
+  if (type === 'sentinel' && typeof options.tokenUrl === 'string') {
+    hosts.push({ host: urlHost(options.tokenUrl), field: ['options', 'tokenUrl'] });
+  }
+  return hosts;
+}

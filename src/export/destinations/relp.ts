@@ -1,5 +1,6 @@
-import { connect, type Socket } from 'node:net';
-import { DeliveryError } from './transport.ts';
+import type { Socket } from 'node:net';
+import { DestinationRefusedError, type OutboundConnector } from '../../network/connector.ts';
+import { DeliveryError, receiverExcerpt } from './transport.ts';
 
 export interface RelpAddress {
   host: string;
@@ -90,7 +91,12 @@ function responseStatus(data: Buffer): { code: number; line: string } {
  * every message; any other answer, a `serverclose`, a dropped connection or no answer for
  * `timeoutMs` rejects with a DeliveryError so the whole batch is sent again.
  */
-export function sendOverRelp(address: RelpAddress, messages: Buffer[], timeoutMs: number): Promise<void> {
+export function sendOverRelp(
+  connector: OutboundConnector,
+  address: RelpAddress,
+  messages: Buffer[],
+  timeoutMs: number,
+): Promise<void> {
   const where = `relp://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -102,17 +108,17 @@ export function sendOverRelp(address: RelpAddress, messages: Buffer[], timeoutMs
     let received: Buffer = Buffer.alloc(0);
     let timer: NodeJS.Timeout | undefined;
 
-    const socket: Socket = connect({ host: address.host, port: address.port }, () => {
+    const socket: Socket = connector.connect({ host: address.host, port: address.port }, () => {
       socket.write(relpFrame(1, 'open', Buffer.from(OFFERS, 'ascii')));
     });
     socket.setNoDelay(true);
 
-    const fail = (reason: string) => {
+    const fail = (reason: string, refused = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       socket.destroy();
-      reject(new DeliveryError(`${where}: ${reason}`, { mayHaveDelivered: next > 0 }));
+      reject(new DeliveryError(refused ? reason : `${where}: ${reason}`, { mayHaveDelivered: next > 0 }));
     };
     const armTimer = () => {
       clearTimeout(timer);
@@ -155,7 +161,8 @@ export function sendOverRelp(address: RelpAddress, messages: Buffer[], timeoutMs
       const status = responseStatus(frame.data);
       if (!opened) {
         if (frame.txnr !== 1) return fail(`answer to transaction ${frame.txnr} before the session opened`);
-        if (status.code !== 200) return fail(`the receiver refused the session: ${status.line}`);
+        if (status.code !== 200)
+          return fail(`the receiver refused the session: ${receiverExcerpt(status.line)}`);
         const commands = /(?:^|\n)commands=([^\n]*)/.exec(frame.data.toString('utf8'))?.[1] ?? '';
         if (!commands.split(',').includes('syslog')) {
           return fail('the receiver does not offer the syslog command');
@@ -168,7 +175,9 @@ export function sendOverRelp(address: RelpAddress, messages: Buffer[], timeoutMs
       }
       if (!pending.delete(frame.txnr)) return fail(`answer to unknown transaction ${frame.txnr}`);
       if (status.code !== 200) {
-        return fail(`the receiver refused message ${frame.txnr - 1} of ${messages.length}: ${status.line}`);
+        return fail(
+          `the receiver refused message ${frame.txnr - 1} of ${messages.length}: ${receiverExcerpt(status.line)}`,
+        );
       }
       acknowledged++;
       if (acknowledged === messages.length) return succeed();
@@ -190,7 +199,9 @@ export function sendOverRelp(address: RelpAddress, messages: Buffer[], timeoutMs
         fail((error as Error).message);
       }
     });
-    socket.on('error', (error: NodeJS.ErrnoException) => fail(error.message));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      fail(error.message, error instanceof DestinationRefusedError),
+    );
     socket.on('close', () =>
       fail(`connection closed with ${acknowledged} of ${messages.length} messages acknowledged`),
     );

@@ -83,6 +83,7 @@ export function s3Transport(settings: TransportSettings): Transport {
       );
       delete headers.host;
       const response = await httpRequest(
+        settings.connector,
         url.toString(),
         { method: 'PUT', headers, body },
         settings.timeoutMs,

@@ -38,6 +38,7 @@ export function sentinelTransport(settings: TransportSettings): Transport {
   async function bearer(): Promise<string> {
     if (token && token.expiresAt > Date.now()) return token.value;
     const response = await httpRequest(
+      settings.connector,
       options.tokenUrl,
       {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -72,6 +73,7 @@ export function sentinelTransport(settings: TransportSettings): Transport {
           : { TimeGenerated, RawData: record };
       });
       const response = await httpRequest(
+        settings.connector,
         url,
         {
           headers: { 'content-type': 'application/json', authorization: `Bearer ${await bearer()}` },

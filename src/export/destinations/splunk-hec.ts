@@ -4,6 +4,7 @@ import { expectSuccess, httpRequest } from './http.ts';
 import {
   DeliveryError,
   type OutgoingBatch,
+  receiverExcerpt,
   recordValue,
   type Transport,
   type TransportSettings,
@@ -51,6 +52,7 @@ export function splunkHecTransport(settings: TransportSettings): Transport {
     const deadline = Date.now() + (options.ackTimeoutMs ?? 60_000);
     for (let wait = 100; ; wait = Math.min(wait * 2, 2000)) {
       const response = await httpRequest(
+        settings.connector,
         `${ackUrl}?channel=${channel}`,
         { headers, body: JSON.stringify({ acks: [ackId] }) },
         settings.timeoutMs,
@@ -88,7 +90,7 @@ export function splunkHecTransport(settings: TransportSettings): Transport {
           }),
         )
         .join('\n');
-      const response = await httpRequest(eventUrl, { headers, body }, settings.timeoutMs);
+      const response = await httpRequest(settings.connector, eventUrl, { headers, body }, settings.timeoutMs);
       if (!response.ok) await expectSuccess(response, 'Splunk HEC');
       const answer = (await response.json().catch(() => ({}))) as {
         code?: number;
@@ -96,9 +98,12 @@ export function splunkHecTransport(settings: TransportSettings): Transport {
         ackId?: number;
       };
       if (answer.code !== undefined && answer.code !== 0) {
-        throw new DeliveryError(`Splunk HEC refused the batch: ${answer.text ?? `code ${answer.code}`}`, {
-          mayHaveDelivered: false,
-        });
+        throw new DeliveryError(
+          `Splunk HEC refused the batch: ${receiverExcerpt(String(answer.text ?? `code ${answer.code}`))}`,
+          {
+            mayHaveDelivered: false,
+          },
+        );
       }
       if (!options.ack) return;
       if (typeof answer.ackId !== 'number') {

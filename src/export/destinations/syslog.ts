@@ -1,7 +1,7 @@
-import { isIP, connect as netConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { hostname } from 'node:os';
-import { connect as tlsConnect } from 'node:tls';
 import type { AuditEvent } from '../../events/event.ts';
+import { DestinationRefusedError, type OutboundConnector } from '../../network/connector.ts';
 import { type ActionRuleOverride, classifyAction } from '../action-mapping.ts';
 import { parseRelpUrl, sendOverRelp } from './relp.ts';
 import { DeliveryError, type OutgoingBatch, type Transport, type TransportSettings } from './transport.ts';
@@ -85,6 +85,7 @@ export function syslogTransport(settings: TransportSettings): Transport {
       maxBatchBytes: 4 * 1024 * 1024,
       send: (batch: OutgoingBatch) =>
         sendOverRelp(
+          settings.connector,
           relp,
           batch.records.map((record, index) =>
             syslogMessage(batch.events[index]!, record, options, batch.actionOverrides),
@@ -103,12 +104,13 @@ export function syslogTransport(settings: TransportSettings): Transport {
           syslogFrame(batch.events[index]!, record, options, batch.actionOverrides),
         ),
       );
-      return sendAndAwaitClose(address, options, payload, settings.timeoutMs);
+      return sendAndAwaitClose(settings.connector, address, options, payload, settings.timeoutMs);
     },
   };
 }
 
 function sendAndAwaitClose(
+  connector: OutboundConnector,
   address: SyslogAddress,
   options: SyslogOptions,
   payload: Buffer,
@@ -131,17 +133,14 @@ function sendAndAwaitClose(
       written = true;
       socket.end(payload);
     };
-    const socket: Socket = address.secure
-      ? tlsConnect(
-          {
-            host: address.host,
-            port: address.port,
-            ...(isIP(address.host) ? {} : { servername: address.host }),
-            ...(options.caCertificate ? { ca: options.caCertificate } : {}),
-          },
-          onConnected,
-        )
-      : netConnect({ host: address.host, port: address.port }, onConnected);
+    const socket: Socket = connector.connect(
+      {
+        host: address.host,
+        port: address.port,
+        ...(address.secure ? { tls: options.caCertificate ? { ca: options.caCertificate } : {} } : {}),
+      },
+      onConnected,
+    );
     const timer = setTimeout(
       () =>
         finish(
@@ -156,7 +155,8 @@ function sendAndAwaitClose(
       receiverClosed = true;
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      finish(new DeliveryError(`${where}: ${error.message}`, { mayHaveDelivered: written }));
+      const message = error instanceof DestinationRefusedError ? error.message : `${where}: ${error.message}`;
+      finish(new DeliveryError(message, { mayHaveDelivered: written }));
     });
     socket.on('close', () => {
       if (receiverClosed && written) finish();

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../../events/event.ts';
+import type { OutboundConnector } from '../../network/connector.ts';
 import type { ActionRuleOverride } from '../action-mapping.ts';
 import type { ExportFormat } from '../formats/index.ts';
 
@@ -31,6 +32,8 @@ export interface TransportSettings {
   options: Record<string, unknown>;
   secret: string | null;
   timeoutMs: number;
+  /** Every connection the transport opens goes through it (the destination network policy). */
+  connector: OutboundConnector;
 }
 
 /**
@@ -57,3 +60,17 @@ export function recordValue(format: ExportFormat, record: string): unknown {
 }
 
 export const isJsonFormat = (format: ExportFormat) => JSON_FORMATS.has(format);
+
+/** Most bytes of a receiver's own words (an error body, a RELP status) that error messages and logs repeat. */
+export const RECEIVER_EXCERPT_BYTES = 256;
+
+/** A receiver's text for an error message: control characters and runs of spaces collapsed, cut to 256 bytes. */
+export function receiverExcerpt(text: string): string {
+  const flat = text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+  const bytes = Buffer.from(flat, 'utf8');
+  if (bytes.length <= RECEIVER_EXCERPT_BYTES) return flat;
+  let end = RECEIVER_EXCERPT_BYTES;
+  // Back off to the start of a UTF-8 sequence, so the cut does not split a character.
+  while ((bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
+}

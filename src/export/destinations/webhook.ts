@@ -38,6 +38,7 @@ export function webhookTransport(settings: TransportSettings): Transport {
       const id = `msg_${batch.id}`;
       const timestamp = Math.floor(Date.now() / 1000);
       const response = await httpRequest(
+        settings.connector,
         settings.url,
         {
           headers: {

@@ -5,14 +5,20 @@ import { type Backend, backends } from '../../support/backends.ts';
 import { createFreshDatabase } from '../../support/fresh-database.ts';
 import { createTestApp, type TestApp, testConfig } from '../../support/test-app.ts';
 
+/** The receivers of these tests listen on loopback, which the destination network policy refuses by default. */
+export const LOOPBACK_DESTINATIONS = { DESTINATION_ALLOW_NETWORKS: '127.0.0.0/8,::1/128' };
+
 /**
  * A test app on its own database: a delivery worker serves every destination of its database, so
  * on the shared PostgreSQL it would also pick up (and be slowed by) other suites' destinations.
  */
 export async function isolatedTestApp(backend: Backend): Promise<TestApp> {
-  if (backend.name !== 'postgres') return createTestApp(backend);
+  if (backend.name !== 'postgres') return createTestApp(backend, LOOPBACK_DESTINATIONS);
   const fresh = await createFreshDatabase('auditline_export');
-  const t = await createTestApp({ ...backend, config: { kind: 'postgres', url: fresh.url, poolSize: 8 } });
+  const t = await createTestApp(
+    { ...backend, config: { kind: 'postgres', url: fresh.url, poolSize: 8 } },
+    LOOPBACK_DESTINATIONS,
+  );
   return {
     ...t,
     async close() {
@@ -35,7 +41,9 @@ export function startDeliveryWorker(
   t: TestApp,
   overrides: Record<string, string> = {},
 ): DeliveryWorker & { exports: ExportService } {
-  const exports = createExportService(testConfig({ ...FAST_DELIVERY, ...overrides }));
+  const exports = createExportService(
+    testConfig({ ...FAST_DELIVERY, ...LOOPBACK_DESTINATIONS, ...overrides }),
+  );
   const worker = createDeliveryWorker(t.database, exports, createLogger('silent'));
   worker.start();
   return Object.assign(worker, { exports });
