@@ -12,12 +12,15 @@ export const LOOPBACK_DESTINATIONS = { DESTINATION_ALLOW_NETWORKS: '127.0.0.0/8,
  * A test app on its own database: a delivery worker serves every destination of its database, so
  * on the shared PostgreSQL it would also pick up (and be slowed by) other suites' destinations.
  */
-export async function isolatedTestApp(backend: Backend): Promise<TestApp> {
-  if (backend.name !== 'postgres') return createTestApp(backend, LOOPBACK_DESTINATIONS);
+export async function isolatedTestApp(
+  backend: Backend,
+  environment: Record<string, string> = LOOPBACK_DESTINATIONS,
+): Promise<TestApp> {
+  if (backend.name !== 'postgres') return createTestApp(backend, environment);
   const fresh = await createFreshDatabase('auditline_export');
   const t = await createTestApp(
     { ...backend, config: { kind: 'postgres', url: fresh.url, poolSize: 8 } },
-    LOOPBACK_DESTINATIONS,
+    environment,
   );
   return {
     ...t,
