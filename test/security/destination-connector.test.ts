@@ -174,6 +174,29 @@ describe('the connector resolves once and connects to what it checked', () => {
     expect(http.requests.slice(sent)).toEqual([{ url: '/hook', host: `receiver.test:${http.port}` }]);
   });
 
+  it('does not follow a redirect, so a receiver cannot bounce a batch to another host', async () => {
+    const inside = await startHttpCanary();
+    try {
+      const connector = new OutboundConnector('127.0.0.0/8');
+      const target = encodeURIComponent(`http://127.0.0.1:${inside.port}/ok`);
+      const webhook = createTransport('webhook', {
+        destinationUuid: '00000000-0000-7000-8000-000000000000',
+        url: `http://127.0.0.1:${http.port}/redirect?to=${target}`,
+        format: 'cef',
+        options: {},
+        secret: TRANSPORTS[0]!.secret,
+        timeoutMs: 2000,
+        connector,
+      });
+      const error = await failure(webhook.send(batch()));
+      expect(error.message).toBe('The webhook receiver answered 307');
+      expect(error.mayHaveDelivered).toBe(false);
+      expect(inside.connections).toBe(0);
+    } finally {
+      await inside.close();
+    }
+  });
+
   it('refuses a name when any of its addresses is refused, and when it rebinds to loopback', async () => {
     let calls = 0;
     const connector = new OutboundConnector('198.51.100.0/24', {

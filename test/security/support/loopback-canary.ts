@@ -42,15 +42,17 @@ function canaryOf(server: Server | HttpServer, host: string, port: number): Cana
 }
 
 /**
- * A loopback HTTP service standing in for an internal one: `/ok…` answers 200 `{}`, anything else a
- * 500 with INTERNAL_BODY. Counts every connection it accepts.
+ * A loopback HTTP service standing in for an internal one: `/ok…` answers 200 `{}`, `/redirect?to=URL`
+ * a 307 to URL, anything else a 500 with INTERNAL_BODY. Counts every connection it accepts.
  */
 export async function startHttpCanary(host = '127.0.0.1'): Promise<Canary> {
   const server = createHttpServer((req, res) => {
     req.resume();
     req.on('end', () => {
       canary.requests.push({ url: req.url!, host: req.headers.host });
+      const redirect = /^\/redirect\?to=(.+)$/.exec(req.url!);
       if (req.url!.startsWith('/ok')) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      else if (redirect) res.writeHead(307, { location: decodeURIComponent(redirect[1]!) }).end();
       else res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(INTERNAL_BODY);
     });
   });
