@@ -14,7 +14,7 @@ export interface ExportService {
 }
 
 export function createExportService(config: Config): ExportService {
-  const secrets = new SecretBox(config.export.secretsKey);
+  const secrets = new SecretBox(config.export.secretsKey, config.environment === 'production');
   return {
     linkKey: linkSigningKey(config.export.signingSecret),
     linkTtlSeconds: config.export.linkTtlSeconds,
