@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import { EventWriter } from './events/writer.ts';
 import { EXPORTS_PATH, serveExportDownload } from './export/download.ts';
+import { warnAboutUnsealedSecrets } from './export/secrets.ts';
 import { createExportService } from './export/service.ts';
 import { createContext, type GraphQLContext, type Services } from './graphql/context.ts';
 import { schema } from './graphql/schema.ts';
@@ -15,6 +16,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { useSharedSubscriptionResults } from './stream/shared-results.ts';
 import { StreamHub } from './stream/stream-hub.ts';
 import { Authenticator } from './tenancy/authenticate.ts';
+import { watchKeyRevocations } from './tenancy/revocation-watch.ts';
 import type { ViewerState } from './tenancy/viewer.ts';
 import { attachWebSocketServer } from './websocket.ts';
 
@@ -58,6 +60,7 @@ export function buildApp({
     stream: new StreamHub(database, logger, config.stream),
     integrity: createIntegrityService(config.integrity, database, logger),
   };
+  warnAboutUnsealedSecrets(config, logger);
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -118,6 +121,7 @@ export function buildApp({
   }
 
   const workers = runBackgroundWorkers ? createBackgroundWorkers({ config, database, services, logger }) : [];
+  let stopRevocationWatch = async () => {};
 
   return {
     yoga,
@@ -129,9 +133,15 @@ export function buildApp({
       });
       for (const worker of workers) worker.start();
       await services.stream.start();
+      stopRevocationWatch = await watchKeyRevocations(
+        database,
+        [services.authenticator, services.stream, webSockets],
+        logger,
+      );
       return bound;
     },
     async stop() {
+      await stopRevocationWatch();
       await Promise.all(workers.map((worker) => worker.stop()));
       await webSockets.close();
       await services.stream.stop();

@@ -64,7 +64,7 @@ const environmentSchema = z
       .optional(),
     STREAM_MAX_LAG_EVENTS: positiveInt(10_000),
     STREAM_TICK_MS: positiveInt(100),
-    STREAM_KEY_RECHECK_MS: positiveInt(30_000),
+    STREAM_KEY_RECHECK_MS: positiveInt(2_000),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     DEFAULT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
     PURGE_INTERVAL: z

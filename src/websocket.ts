@@ -46,19 +46,18 @@ export function attachWebSocketServer(options: {
   });
 
   const keyOfSocket = new Map<WebSocket, string>();
-  const keyCheck = setInterval(() => {
+  const closeRevoked = (socket: WebSocket) =>
+    socket.close(CloseCodes.KeyRevoked, 'The API key of this connection was revoked');
+  const recheckKeys = async () => {
     if (keyOfSocket.size === 0) return;
-    activeKeyIds(options.services.database.db, new Set(keyOfSocket.values()))
-      .then((active) => {
-        for (const [socket, keyId] of keyOfSocket) {
-          if (!active.has(keyId))
-            socket.close(CloseCodes.KeyRevoked, 'The API key of this connection was revoked');
-        }
-      })
-      .catch(() => {
-        // A failed check is retried on the next tick; it must not take connections down.
-      });
-  }, options.keyRecheckMs);
+    try {
+      const active = await activeKeyIds(options.services.database.db, new Set(keyOfSocket.values()));
+      for (const [socket, keyId] of keyOfSocket) if (!active.has(keyId)) closeRevoked(socket);
+    } catch {
+      // A failed check is retried on the next tick; it must not take connections down.
+    }
+  };
+  const keyCheck = setInterval(() => void recheckKeys(), options.keyRecheckMs);
   keyCheck.unref();
 
   const graphqlWs = serveGraphqlWs<{ auth: ViewerState }>(
@@ -107,6 +106,11 @@ export function attachWebSocketServer(options: {
 
   return {
     webSocketServer,
+    /** Closes the connections of a key that was just revoked (4410). */
+    keyRevoked(keyId: string) {
+      for (const [socket, socketKeyId] of keyOfSocket) if (socketKeyId === keyId) closeRevoked(socket);
+    },
+    recheckKeys,
     async close() {
       clearInterval(keyCheck);
       await graphqlWs.dispose();

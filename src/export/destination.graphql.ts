@@ -2,7 +2,7 @@ import { AuditlineError, badInput } from '../errors.ts';
 import { builder, NodeInterface } from '../graphql/builder.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { fromPublicId } from '../ids.ts';
-import { organizationFor, requireScope } from '../tenancy/viewer.ts';
+import { organizationFor, requireScope, requireScopes } from '../tenancy/viewer.ts';
 import { addDestination, changeDestination } from './destination-admin.ts';
 import {
   type Destination,
@@ -122,9 +122,17 @@ const DestinationTestRef = builder
     }),
   });
 
+/**
+ * Creating, changing, resuming or testing a destination makes events leave the service, so it needs
+ * `events:read` as well as `admin`. Listing, pausing and removing need only `admin`: an admin who
+ * cannot read events can still see where they go and stop them.
+ */
+const requireSendingScopes = (ctx: GraphQLContext) =>
+  requireScopes(ctx.auth, ['admin', 'events:read'], 'Sending events to a destination');
+
 /** The destination behind `id`, provided the viewer is an admin of its organization; NOT_FOUND otherwise. */
-async function destinationFor(ctx: GraphQLContext, id: string): Promise<Destination> {
-  const viewer = requireScope(ctx.auth, 'admin');
+async function destinationFor(ctx: GraphQLContext, id: string, sends: boolean): Promise<Destination> {
+  const viewer = sends ? requireSendingScopes(ctx) : requireScope(ctx.auth, 'admin');
   const uuid = fromPublicId('dst', id);
   const destination = uuid ? await findDestination(ctx.services.database.db, uuid) : null;
   if (
@@ -158,7 +166,7 @@ builder.queryField('destination', (t) =>
     type: DestinationRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => destinationFor(ctx, args.id).catch(() => null),
+    resolve: (_root, args, ctx) => destinationFor(ctx, args.id, false).catch(() => null),
   }),
 );
 
@@ -166,10 +174,10 @@ builder.mutationField('createDestination', (t) =>
   t.field({
     type: DestinationRef,
     description:
-      'Starts a log stream; it delivers events stored from now on unless fromBeginning. Scope admin.',
+      'Starts a log stream; it delivers events stored from now on unless fromBeginning. Scopes admin and events:read.',
     args: { input: t.arg({ type: CreateDestinationInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const viewer = requireScope(ctx.auth, 'admin');
+      const viewer = requireSendingScopes(ctx);
       const organizationId = organizationFor(
         viewer,
         input.organizationId,
@@ -193,13 +201,13 @@ builder.mutationField('createDestination', (t) =>
 builder.mutationField('updateDestination', (t) =>
   t.field({
     type: DestinationRef,
-    description: 'Changes a destination; its cursor stays where it is. Scope admin.',
+    description: 'Changes a destination; its cursor stays where it is. Scopes admin and events:read.',
     args: {
       id: t.arg.id({ required: true }),
       input: t.arg({ type: UpdateDestinationInput, required: true }),
     },
     resolve: async (_root, { id, input }, ctx) => {
-      const current = await destinationFor(ctx, id);
+      const current = await destinationFor(ctx, id, true);
       const { secrets, connector } = ctx.services.exports;
       return changeDestination(
         ctx.services.database.db,
@@ -214,7 +222,11 @@ builder.mutationField('updateDestination', (t) =>
 
 for (const [field, status, description] of [
   ['pauseDestination', 'PAUSED', 'Stops delivery; the cursor waits. Scope admin.'],
-  ['resumeDestination', 'ACTIVE', 'Resumes delivery where it stopped, retrying at once. Scope admin.'],
+  [
+    'resumeDestination',
+    'ACTIVE',
+    'Resumes delivery where it stopped, retrying at once. Scopes admin and events:read.',
+  ],
 ] as const) {
   builder.mutationField(field, (t) =>
     t.field({
@@ -222,7 +234,7 @@ for (const [field, status, description] of [
       description,
       args: { id: t.arg.id({ required: true }) },
       resolve: async (_root, args, ctx) => {
-        const destination = await destinationFor(ctx, args.id);
+        const destination = await destinationFor(ctx, args.id, status === 'ACTIVE');
         return (await setDestinationStatus(ctx.services.database.db, destination.uuid, status))!;
       },
     }),
@@ -235,7 +247,7 @@ builder.mutationField('removeDestination', (t) =>
     description: 'Deletes a destination and its cursor; returns its id. Scope admin.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      const destination = await destinationFor(ctx, args.id);
+      const destination = await destinationFor(ctx, args.id, false);
       await removeDestination(ctx.services.database.db, destination.uuid);
       return destination.id;
     },
@@ -246,9 +258,13 @@ builder.mutationField('testDestination', (t) =>
   t.field({
     type: DestinationTestRef,
     description:
-      'Sends one sample event (not stored, cursor untouched) and tells whether the receiver took it. Scope admin.',
+      'Sends one sample event (not stored, cursor untouched) and tells whether the receiver took it. Scopes admin and events:read.',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (_root, args, ctx) =>
-      testDestination(ctx.services.database.db, await destinationFor(ctx, args.id), ctx.services.exports),
+      testDestination(
+        ctx.services.database.db,
+        await destinationFor(ctx, args.id, true),
+        ctx.services.exports,
+      ),
   }),
 );

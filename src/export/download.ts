@@ -5,6 +5,7 @@ import type { DatabaseHandle } from '../db/client.ts';
 import { AuditlineError } from '../errors.ts';
 import { compileEventWhere } from '../events/filter.ts';
 import type { Logger } from '../logger.ts';
+import { findApiKey } from '../tenancy/api-keys.ts';
 import { linkSigningKey, verifyExportToken } from './export-link.ts';
 import { writeExport } from './exporter.ts';
 import { EXPORT_FORMAT_DESCRIPTORS, type ExportFormat } from './formats/index.ts';
@@ -48,6 +49,8 @@ export async function serveExportDownload(
     );
   }
   const { grant } = check;
+  const holderProblem = await linkHolderProblem(database, grant.keyId);
+  if (holderProblem) return problem(res, 403, holderProblem);
   let where: ReturnType<typeof compileEventWhere>;
   try {
     where = compileEventWhere(grant.organizationUuid, grant.filter, grant.query);
@@ -72,6 +75,15 @@ export async function serveExportDownload(
     if (!res.destroyed) logger.error('export download failed', { error: String(error) });
     res.destroy();
   }
+}
+
+/** Why the key that made a link may no longer download it, or null while it still may. */
+async function linkHolderProblem(database: DatabaseHandle, keyId: string): Promise<string | null> {
+  const key = await findApiKey(database.db, keyId);
+  if (!key || key.revokedAt)
+    return 'The API key that made this export link was revoked; the link no longer works';
+  if (!key.scopes.includes('events:read')) return 'The API key that made this export link lacks events:read';
+  return null;
 }
 
 /** True unless the client did not list gzip (or `*`) or gave it q=0. */

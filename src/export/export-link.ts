@@ -2,8 +2,12 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventFilter } from '../events/filter.ts';
 import { type ExportFormat, isExportFormat } from './formats/index.ts';
 
-/** What a signed download link grants: one export of one organization's events (null: every organization). */
+/**
+ * What a signed download link grants: one export of one organization's events (null: every
+ * organization), for as long as the key that asked for it (`keyId`, `key_…`) stays active.
+ */
 export interface ExportGrant {
+  keyId: string;
   organizationUuid: string | null;
   filter: EventFilter | null;
   query: string | null;
@@ -27,6 +31,7 @@ const sign = (key: Buffer, body: string) => createHmac('sha256', key).update(bod
 export function signExportGrant(key: Buffer, grant: ExportGrant): string {
   const body = Buffer.from(
     JSON.stringify({
+      k: grant.keyId,
       o: grant.organizationUuid,
       f: grant.filter,
       q: grant.query,
@@ -46,12 +51,14 @@ export function verifyExportToken(key: Buffer, token: string, now = new Date()):
     return { ok: false, reason: 'invalid' };
   }
   const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-  if (!isExportFormat(claims.t)) return { ok: false, reason: 'invalid' };
+  // Links signed before they carried their key's id cannot be tied to a key: they fail closed.
+  if (!isExportFormat(claims.t) || typeof claims.k !== 'string') return { ok: false, reason: 'invalid' };
   const expiresAt = new Date(claims.e * 1000);
   if (expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
   return {
     ok: true,
     grant: {
+      keyId: claims.k,
       organizationUuid: claims.o,
       filter: reviveFilter(claims.f),
       query: claims.q,

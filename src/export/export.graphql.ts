@@ -56,7 +56,7 @@ builder.queryField('exportEvents', (t) =>
   t.field({
     type: ExportLinkRef,
     description:
-      'A download link for every event matching filter and query, oldest first, in the given format. Scope events:read.',
+      'A download link for every event matching filter and query, oldest first, in the given format. Scope events:read; the link stops working once this key is revoked.',
     args: {
       filter: t.arg({ type: EventFilterInput }),
       query: t.arg.string({ description: 'Search syntax, as in `events`.' }),
@@ -69,6 +69,7 @@ builder.queryField('exportEvents', (t) =>
       const expiresAt = new Date(Date.now() + exports.linkTtlSeconds * 1000);
       const filter = args.filter ? { ...args.filter, organizationId: null } : null;
       const token = signExportGrant(exports.linkKey, {
+        keyId: ctx.auth.viewer!.keyId,
         organizationUuid,
         filter,
         query: args.query ?? null,

@@ -21,7 +21,7 @@ export function createExportService(
   config: Config,
   network: { resolveHost?: ResolveHost } = {},
 ): ExportService {
-  const secrets = new SecretBox(config.export.secretsKey);
+  const secrets = new SecretBox(config.export.secretsKey, config.environment === 'production');
   const connector = new OutboundConnector(config.export.allowNetworks, network);
   return {
     linkKey: linkSigningKey(config.export.signingSecret),

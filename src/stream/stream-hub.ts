@@ -27,7 +27,7 @@ export const defaultStreamOptions: StreamOptions = {
   tickMs: 100,
   sweepMs: 10_000,
   pingMs: 10_000,
-  keyRecheckMs: 30_000,
+  keyRecheckMs: 2_000,
 };
 
 export interface OpenStream extends SubscriptionSpec {
@@ -221,6 +221,13 @@ export class StreamHub {
   /** Resolves once the reads and wake-ups running now have finished (tests use it to observe a quiet moment). */
   async whenIdle(): Promise<void> {
     await Promise.allSettled([...this.running]);
+  }
+
+  /** Ends the streams of a key that was just revoked. */
+  keyRevoked(keyId: string): void {
+    for (const subscription of [...this.groupOf.keys()]) {
+      if (subscription.spec.keyId === keyId) subscription.terminate('key-revoked');
+    }
   }
 
   /** Ends the streams whose key was revoked or deleted; runs every `keyRecheckMs`. */

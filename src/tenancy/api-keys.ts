@@ -88,6 +88,14 @@ export async function revokeApiKey(db: Database, keyId: string): Promise<ApiKey>
   return toApiKey(existing);
 }
 
+/** The key with this id (`key_…`), revoked or not; null when there is none. */
+export async function findApiKey(db: Database, keyId: string): Promise<ApiKey | null> {
+  const uuid = fromPublicId('key', keyId);
+  if (!uuid) return null;
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, uuid));
+  return row ? toApiKey(row) : null;
+}
+
 export type KeyCheck = { ok: true; key: ApiKey } | { ok: false; reason: 'malformed' | 'unknown' | 'revoked' };
 
 /** Checks a presented token against the stored hash in constant time. */

@@ -1,16 +1,20 @@
 import type { Database } from '../db/client.ts';
 import { touchApiKey, verifyApiKeyToken } from './api-keys.ts';
+import type { HoldsKeys } from './revocation-watch.ts';
 import { type ViewerState, viewerOf } from './viewer.ts';
 
-const CACHE_TTL_MS = 10_000;
+/**
+ * Revocations reach every process at once through NOTIFY (revocation-watch.ts); this lifetime bounds
+ * how long a process that missed the notification keeps accepting a revoked key.
+ */
+export const CACHE_TTL_MS = 1_000;
 const CACHE_LIMIT = 10_000;
 
 /**
- * Resolves `Authorization: Bearer …` to a viewer. Verdicts are cached for a few seconds so a busy
- * key does not cost a database read per request; a revocation therefore takes up to CACHE_TTL_MS
- * to reach other processes (this process forgets the key at once through `forget`).
+ * Resolves `Authorization: Bearer …` to a viewer. Verdicts are cached for a moment so a busy key does
+ * not cost a database read per request; a revocation notice makes the process forget the key at once.
  */
-export class Authenticator {
+export class Authenticator implements HoldsKeys {
   private readonly cache = new Map<
     string,
     { state: Promise<ViewerState>; expiresAt: number; keyId?: string }
@@ -63,9 +67,18 @@ export class Authenticator {
     }
   }
 
+  /** Forgets the key's verdicts, and any still being checked, which may have read the row before the revocation. */
   forget(keyId: string): void {
     for (const [token, entry] of this.cache) {
-      if (entry.keyId === keyId) this.cache.delete(token);
+      if (entry.keyId === keyId || entry.keyId === undefined) this.cache.delete(token);
     }
+  }
+
+  keyRevoked(keyId: string): void {
+    this.forget(keyId);
+  }
+
+  recheckKeys(): void {
+    this.cache.clear();
   }
 }

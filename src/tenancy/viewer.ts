@@ -27,6 +27,24 @@ export function requireScope(state: ViewerState, scope: Scope): Viewer {
 }
 
 /**
+ * Scopes compose, never imply: anything that makes events leave the service needs `events:read` as
+ * well as the scope that manages it, so a key that cannot read events cannot have them sent anywhere.
+ */
+export function requireScopes(state: ViewerState, scopes: readonly Scope[], why: string): Viewer {
+  if (!state.viewer) throw new AuditlineError('UNAUTHENTICATED', state.problem);
+  const missing = scopes.filter((scope) => !state.viewer!.scopes.has(scope));
+  if (missing.length > 0) {
+    const needed = scopes.map((scope) => `"${scope}"`).join(' and ');
+    const lacking = missing.map((scope) => `"${scope}"`).join(' and ');
+    throw new AuditlineError(
+      'FORBIDDEN',
+      `${why} needs both the ${needed} scopes; this API key lacks ${lacking}`,
+    );
+  }
+  return state.viewer;
+}
+
+/**
  * The organization a call acts on. An organization key always acts on its own organization and may
  * name it, but never another; a platform key must name one when `required`.
  */

@@ -101,6 +101,7 @@ describe.each(backends())('one-shot export on $name', (backend) => {
     expect((await download(port, `/exports/${forged}.${signature}`)).status).toBe(403);
     expect((await download(port, '/exports/nonsense')).status).toBe(403);
     const expired = signExportGrant(t.app.services.exports.linkKey, {
+      keyId: tenant.key.id,
       organizationUuid: fromPublicId('org', tenant.organization.id),
       filter: null,
       query: null,

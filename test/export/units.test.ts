@@ -86,6 +86,7 @@ describe('export links', () => {
     const key = Buffer.from('k'.repeat(32));
     const expiresAt = new Date(Date.now() + 60_000);
     const token = signExportGrant(key, {
+      keyId: 'key_0196f1c2a6b87c3d9e0f1a2b3c4d5e6f',
       organizationUuid: '01a22296-bec8-70a1-b449-beabb8b0bd43',
       filter: { actions: ['user.*'], occurredAfter: new Date('2026-01-01T00:00:00Z') },
       query: 'actor:usr_1',
