@@ -9,6 +9,7 @@ import { EventWriter } from './events/writer.ts';
 import { EXPORTS_PATH, serveExportDownload } from './export/download.ts';
 import { createExportService } from './export/service.ts';
 import { createContext, type GraphQLContext, type Services } from './graphql/context.ts';
+import { useParseDepthGuard } from './graphql/parse-depth-guard.ts';
 import { schema } from './graphql/schema.ts';
 import { createIntegrityService } from './integrity/service.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -76,6 +77,7 @@ export function buildApp({
         maxTokens: { n: 10_000 },
         blockFieldSuggestion: { enabled: false },
       }),
+      useParseDepthGuard(),
       useSharedSubscriptionResults(),
     ],
     logging: {
