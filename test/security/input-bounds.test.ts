@@ -35,6 +35,7 @@ import { EMIT, EMIT_MANY, EVENTS, loginEvent, testConfig, uniqueName } from '../
 import { openStream, wsUrl } from '../support/ws-client.ts';
 
 type GraphQLError = { message: string; extensions?: { code?: string; path?: string[] } };
+// biome-ignore lint/suspicious/noExplicitAny: the tests read a few fields of several operations' answers
 type Body = { data?: Record<string, any> | null; errors?: GraphQLError[] };
 
 /** Nested objects `{"a":{"a":…1…}}`, as JSON text: building them as values would overflow the test's own stack. */
@@ -586,7 +587,7 @@ describe.each(backends())('input bounds on $name', (backend) => {
     it('refuses filter.metadata nested 400,000 levels deep in a subscribe message', async () => {
       const { default: WebSocket } = await import('ws');
       const socket = new WebSocket(wsUrl(port), 'graphql-transport-ws');
-      const messages: Record<string, any>[] = [];
+      const messages: { id?: string; type: string; payload?: unknown }[] = [];
       await new Promise((resolve) => socket.once('open', resolve));
       socket.on('message', (data) => messages.push(JSON.parse(String(data))));
       socket.send(
@@ -603,8 +604,10 @@ describe.each(backends())('input bounds on $name', (backend) => {
         .poll(() => messages.find((message) => message.id === 'deep'), { timeout: 15_000 })
         .toBeDefined();
       const answer = messages.find((message) => message.id === 'deep')!;
-      const errors = answer.type === 'error' ? answer.payload : answer.payload.errors;
-      expect(errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', path: ['filter', 'metadata'] });
+      const errors = (
+        answer.type === 'error' ? answer.payload : (answer.payload as { errors: unknown }).errors
+      ) as GraphQLError[];
+      expect(errors[0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', path: ['filter', 'metadata'] });
       expect(socket.readyState).toBe(WebSocket.OPEN);
       socket.close();
     });
