@@ -10,9 +10,10 @@ import { EXPORTS_PATH, serveExportDownload } from './export/download.ts';
 import { warnAboutUnsealedSecrets } from './export/secrets.ts';
 import { createExportService } from './export/service.ts';
 import { createContext, type GraphQLContext, type Services } from './graphql/context.ts';
+import { useParseDepthGuard } from './graphql/parse-depth-guard.ts';
 import { schema } from './graphql/schema.ts';
 import { createIntegrityService } from './integrity/service.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, type Logger, yogaLogging } from './logger.ts';
 import { useSharedSubscriptionResults } from './stream/shared-results.ts';
 import { StreamHub } from './stream/stream-hub.ts';
 import { Authenticator } from './tenancy/authenticate.ts';
@@ -79,14 +80,10 @@ export function buildApp({
         maxTokens: { n: 10_000 },
         blockFieldSuggestion: { enabled: false },
       }),
+      useParseDepthGuard(),
       useSharedSubscriptionResults(),
     ],
-    logging: {
-      debug: (...args) => logger.debug(args.map(String).join(' ')),
-      info: (...args) => logger.info(args.map(String).join(' ')),
-      warn: (...args) => logger.warn(args.map(String).join(' ')),
-      error: (...args) => logger.error(args.map(String).join(' ')),
-    },
+    logging: yogaLogging(logger),
   });
 
   const server = createServer((req, res) => {

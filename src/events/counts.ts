@@ -2,6 +2,7 @@ import { asc, count, desc, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { events } from '../db/tables.ts';
 import { badInput } from '../errors.ts';
+import { MAX_GROUPS } from './input-limits.ts';
 
 export const EVENT_GROUPINGS = ['ACTION', 'ACTOR', 'ACTOR_TYPE', 'IP_ADDRESS', 'HOUR', 'DAY'] as const;
 export type EventGrouping = (typeof EVENT_GROUPINGS)[number];
@@ -20,7 +21,7 @@ const keyOf: Record<EventGrouping, SQL<string | null>> = {
   DAY: sql`to_char(${events.occurredAt} at time zone 'UTC', 'YYYY-MM-DD')`,
 };
 
-export const MAX_GROUPS = 1000;
+export { MAX_GROUPS };
 
 /**
  * Counts matching events per group: the answer to "how many failed logins per IP in the past hour?".

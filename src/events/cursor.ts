@@ -1,4 +1,5 @@
 import { badInput } from '../errors.ts';
+import { MAX_CURSOR_LENGTH } from './input-limits.ts';
 
 /** Position in `occurred_at, id` order. Opaque to clients: base64url of JSON. */
 export interface PageCursor {
@@ -13,6 +14,12 @@ export function encodePageCursor(cursor: PageCursor): string {
 }
 
 export function decodePageCursor(value: string, argument: string): PageCursor {
+  if (value.length > MAX_CURSOR_LENGTH) {
+    throw badInput(
+      `${argument} is ${value.length} characters long; a cursor is at most ${MAX_CURSOR_LENGTH}`,
+      [argument],
+    );
+  }
   try {
     const decoded = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
     if (

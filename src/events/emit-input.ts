@@ -1,5 +1,18 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { jsonProblem, unstorableText } from './input-checks.ts';
+import {
+  EARLIEST_OCCURRED_AT,
+  MAX_ACTION_LENGTH,
+  MAX_EVENTS_PER_BATCH,
+  MAX_FUTURE_SKEW_MS,
+  MAX_IP_ADDRESS_LENGTH,
+  MAX_METADATA_BYTES,
+  MAX_METADATA_DEPTH,
+  MAX_TARGETS_PER_EVENT,
+  MAX_TEXT_LENGTH,
+  MAX_USER_AGENT_LENGTH,
+} from './input-limits.ts';
 
 /** What an app sends for one event (the GraphQL `EmitEventInput`, already coerced). */
 export interface EmitEventInput {
@@ -26,15 +39,17 @@ export interface InputError {
   path: string[];
 }
 
+/** The emit bounds of input-limits.ts under their historical names. */
 export const LIMITS = {
-  actionLength: 128,
-  textLength: 256,
-  userAgentLength: 1024,
-  targets: 100,
-  metadataBytes: 32 * 1024,
-  metadataDepth: 5,
-  futureSkewMs: 5 * 60 * 1000,
-  batchSize: 1000,
+  actionLength: MAX_ACTION_LENGTH,
+  textLength: MAX_TEXT_LENGTH,
+  userAgentLength: MAX_USER_AGENT_LENGTH,
+  ipAddressLength: MAX_IP_ADDRESS_LENGTH,
+  targets: MAX_TARGETS_PER_EVENT,
+  metadataBytes: MAX_METADATA_BYTES,
+  metadataDepth: MAX_METADATA_DEPTH,
+  futureSkewMs: MAX_FUTURE_SKEW_MS,
+  batchSize: MAX_EVENTS_PER_BATCH,
 } as const;
 
 export const ACTION_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
@@ -56,6 +71,8 @@ function optionalText(value: string | null | undefined, path: string[], max: num
   if (value === null || value === undefined) return null;
   if (value.length > max)
     fail(path, `${path.join('.')} is ${value.length} characters long; the limit is ${max}`);
+  const unstorable = unstorableText(value);
+  if (unstorable) fail(path, `${path.join('.')} ${unstorable}`);
   return value;
 }
 
@@ -64,22 +81,19 @@ function requiredText(value: string, path: string[], max: number): string {
   return optionalText(value, path, max)!;
 }
 
-function depthOf(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
-  const children = Array.isArray(value) ? value : Object.values(value);
-  return 1 + children.reduce<number>((deepest, child) => Math.max(deepest, depthOf(child)), 0);
-}
-
 function jsonObject(value: unknown, path: string[], required: boolean): Record<string, unknown> | null {
   if (value === null || value === undefined) return required ? {} : null;
   if (typeof value !== 'object' || Array.isArray(value))
     fail(path, `${path.join('.')} must be a JSON object`);
+  // Shape first: it never recurses, and once the depth is bounded JSON.stringify cannot overflow.
+  const problem = jsonProblem(value, LIMITS.metadataDepth);
+  if (problem) {
+    const where = problem.at.length > 0 ? ` (at ${[...path, ...problem.at].join('.')})` : '';
+    fail([...path, ...problem.at], `${path.join('.')}: ${problem.reason}${where}`);
+  }
   const bytes = Buffer.byteLength(JSON.stringify(value));
   if (bytes > LIMITS.metadataBytes) {
     fail(path, `${path.join('.')} is ${bytes} bytes of JSON; the limit is ${LIMITS.metadataBytes}`);
-  }
-  if (depthOf(value) > LIMITS.metadataDepth) {
-    fail(path, `${path.join('.')} nests deeper than ${LIMITS.metadataDepth} levels`);
   }
   return value as Record<string, unknown>;
 }
@@ -135,6 +149,19 @@ function searchTextOf(event: Omit<PreparedEvent, 'searchText' | 'payloadHash'>):
   return words.filter(Boolean).join('\n').toLowerCase();
 }
 
+function checkedIpAddress(value: string | null): string | null {
+  if (value === null) return null;
+  const path = ['context', 'ipAddress'];
+  optionalText(value, path, LIMITS.ipAddressLength);
+  // node:net accepts zone ids (fe80::1%eth0); PostgreSQL's inet type does not, and they mean nothing
+  // outside the host that sent them.
+  if (value.includes('%') && isIP(value) === 6) {
+    fail(path, `context.ipAddress "${value}" has an IPv6 zone id ("%…"); send the address without it`);
+  }
+  if (isIP(value) === 0) fail(path, `context.ipAddress "${value}" is not an IPv4 or IPv6 address`);
+  return value;
+}
+
 /**
  * Validates one input. Returns the prepared event or the first problem, with the path of the field
  * at fault relative to the input (callers prefix it with `input` or the batch index).
@@ -169,14 +196,20 @@ function prepare(
   const actor = input.actor;
   const targets = input.targets ?? [];
   if (targets.length > LIMITS.targets) fail(['targets'], `at most ${LIMITS.targets} targets per event`);
-  const ipAddress = input.context?.ipAddress ?? null;
-  if (ipAddress !== null && isIP(ipAddress) === 0) {
-    fail(['context', 'ipAddress'], `context.ipAddress "${ipAddress}" is not an IPv4 or IPv6 address`);
-  }
+  const ipAddress = checkedIpAddress(input.context?.ipAddress ?? null);
   const occurredAt = input.occurredAt ?? now;
   if (Number.isNaN(occurredAt.getTime())) fail(['occurredAt'], 'occurredAt is not a valid time');
+  if (occurredAt.getTime() < EARLIEST_OCCURRED_AT.getTime()) {
+    fail(
+      ['occurredAt'],
+      `occurredAt ${occurredAt.toISOString()} is before ${EARLIEST_OCCURRED_AT.toISOString()}, the earliest accepted`,
+    );
+  }
   if (occurredAt.getTime() > now.getTime() + LIMITS.futureSkewMs) {
-    fail(['occurredAt'], `occurredAt ${occurredAt.toISOString()} is more than 5 minutes in the future`);
+    fail(
+      ['occurredAt'],
+      `occurredAt ${occurredAt.toISOString()} is more than ${LIMITS.futureSkewMs / 60_000} minutes in the future`,
+    );
   }
   if (input.version !== null && input.version !== undefined && input.version < 0) {
     fail(['version'], 'version must be zero or positive');

@@ -9,6 +9,7 @@ import {
   prepareEvent,
 } from './emit-input.ts';
 import type { AuditEvent } from './event.ts';
+import { MAX_ID_LENGTH } from './input-limits.ts';
 import type { EventWriter } from './writer.ts';
 
 export interface EmitResult {
@@ -80,6 +81,10 @@ async function organizationProblem(
   viewer: Viewer,
   input: EmitEventInput,
 ): Promise<{ uuid: string } | { error: InputError }> {
+  if ((input.organizationId?.length ?? 0) > MAX_ID_LENGTH) {
+    const message = `organizationId is ${input.organizationId!.length} characters long; the limit is ${MAX_ID_LENGTH}`;
+    return { error: { code: 'BAD_USER_INPUT', message, path: ['organizationId'] } };
+  }
   try {
     const organizationId = organizationFor(viewer, input.organizationId, ['organizationId'], true)!;
     const uuid = fromPublicId('org', organizationId);

@@ -3,6 +3,7 @@ import { events } from '../db/tables.ts';
 import { badInput } from '../errors.ts';
 import { fromPublicId } from '../ids.ts';
 import { ACTION_PATTERN } from './emit-input.ts';
+import { checkEventFilter, checkSearchQuery } from './filter-input.ts';
 import { parseIpOrCidr } from './ip.ts';
 import { parseSearchQuery, SearchSyntaxError, type SearchTerm } from './search-syntax.ts';
 
@@ -20,8 +21,6 @@ export interface EventFilter {
   search?: string | null;
   metadata?: unknown;
 }
-
-const MAX_LIST = 100;
 
 /** Upper bound of a prefix range under the C collation the action column uses. */
 const afterPrefix = (prefix: string) =>
@@ -57,33 +56,29 @@ function textCondition(text: string): SQL {
   return sql`${events.searchText} like ${`%${escapeLike(text.toLowerCase())}%`}`;
 }
 
-function listOf(values: string[] | null | undefined, path: string[]): string[] | null {
-  if (!values || values.length === 0) return null;
-  if (values.length > MAX_LIST) throw badInput(`${path.join('.')} takes at most ${MAX_LIST} values`, path);
-  return values;
+/** Bounds are checked up front by `checkEventFilter`. */
+function listOf(values: string[] | null | undefined): string[] | null {
+  return values && values.length > 0 ? values : null;
 }
 
 function filterConditions(filter: EventFilter): SQL[] {
   const conditions: SQL[] = [];
-  const actions = listOf(filter.actions, ['filter', 'actions']);
+  const actions = listOf(filter.actions);
   if (actions)
     conditions.push(or(...actions.map((a, i) => actionCondition(a, ['filter', 'actions', String(i)])))!);
-  const actorIds = listOf(filter.actorIds, ['filter', 'actorIds']);
+  const actorIds = listOf(filter.actorIds);
   if (actorIds) conditions.push(inArray(events.actorId, actorIds));
-  const actorTypes = listOf(filter.actorTypes, ['filter', 'actorTypes']);
+  const actorTypes = listOf(filter.actorTypes);
   if (actorTypes) conditions.push(inArray(events.actorType, actorTypes));
-  const targetIds = listOf(filter.targetIds, ['filter', 'targetIds']);
+  const targetIds = listOf(filter.targetIds);
   if (targetIds) conditions.push(sql`${events.targetIds} && ${textArray(targetIds)}`);
-  const targetTypes = listOf(filter.targetTypes, ['filter', 'targetTypes']);
+  const targetTypes = listOf(filter.targetTypes);
   if (targetTypes) conditions.push(sql`${events.targetTypes} && ${textArray(targetTypes)}`);
   if (filter.occurredAfter) conditions.push(gte(events.occurredAt, filter.occurredAfter));
   if (filter.occurredBefore) conditions.push(lt(events.occurredAt, filter.occurredBefore));
   if (filter.ipAddress) conditions.push(ipCondition(filter.ipAddress, ['filter', 'ipAddress']));
   if (filter.search?.trim()) conditions.push(textCondition(filter.search.trim()));
   if (filter.metadata !== null && filter.metadata !== undefined) {
-    if (typeof filter.metadata !== 'object' || Array.isArray(filter.metadata)) {
-      throw badInput('filter.metadata must be a JSON object to match by containment', ['filter', 'metadata']);
-    }
     conditions.push(sql`${events.metadata} @> ${JSON.stringify(filter.metadata)}::text::jsonb`);
   }
   return conditions;
@@ -116,6 +111,7 @@ function termCondition(term: SearchTerm): SQL {
 }
 
 function searchTerms(query: string | null | undefined): SearchTerm[] {
+  checkSearchQuery(query);
   if (!query?.trim()) return [];
   try {
     return parseSearchQuery(query);
@@ -137,6 +133,7 @@ const PLAN_STABLE_TERMS: ReadonlySet<SearchTerm['field']> = new Set([
 export function requestedOrganization(filter: EventFilter | null | undefined): string | null {
   const requested = filter?.organizationId;
   if (!requested) return null;
+  checkEventFilter({ organizationId: requested });
   const uuid = fromPublicId('org', requested);
   if (!uuid) throw badInput(`"${requested}" is not an organization id`, ['filter', 'organizationId']);
   return requested;
@@ -167,6 +164,7 @@ export function compileEventQuery(
   filter: EventFilter | null | undefined,
   query: string | null | undefined,
 ): { where: SQL | undefined; planFitsEveryValue: boolean } {
+  checkEventFilter(filter);
   const f = filter ?? {};
   const terms = searchTerms(query);
   const conditions = [

@@ -6,6 +6,7 @@ import { fromPublicId } from '../ids.ts';
 import { decodePageCursor, encodePageCursor, type PageCursor } from './cursor.ts';
 import type { AuditEvent } from './event.ts';
 import { eventFromRow } from './event-row.ts';
+import { MAX_PAGE_SIZE } from './input-limits.ts';
 
 export type EventOrder = 'OCCURRED_AT_DESC' | 'OCCURRED_AT_ASC';
 
@@ -27,7 +28,7 @@ export interface EventPage {
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 1000;
+export { MAX_PAGE_SIZE };
 
 function pageSize(value: number | null | undefined, name: string): number | null {
   if (value === null || value === undefined) return null;

@@ -5,6 +5,7 @@ import { events } from '../db/tables.ts';
 import { badInput } from '../errors.ts';
 import type { AuditEvent } from './event.ts';
 import { eventFromRow } from './event-row.ts';
+import { MAX_CURSOR_LENGTH } from './input-limits.ts';
 
 /**
  * A place in stream order: the writing transaction's id, then the event id. Rows are read only once
@@ -76,6 +77,12 @@ export function encodeStreamCursor(position: StreamPosition): string {
 }
 
 export function decodeStreamCursor(value: string, argument = 'after'): StreamPosition {
+  if (value.length > MAX_CURSOR_LENGTH) {
+    throw badInput(
+      `${argument} is ${value.length} characters long; a stream cursor is at most ${MAX_CURSOR_LENGTH}`,
+      [argument],
+    );
+  }
   try {
     const decoded = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
     if (
