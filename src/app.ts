@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -11,7 +11,12 @@ import { warnAboutUnsealedSecrets } from './export/secrets.ts';
 import { createExportService } from './export/service.ts';
 import { createContext, type GraphQLContext, type Services } from './graphql/context.ts';
 import { useParseDepthGuard } from './graphql/parse-depth-guard.ts';
+import { useIntrospectionPolicy } from './graphql/introspection-policy.ts';
 import { schema } from './graphql/schema.ts';
+import { useCorsPolicy } from './http/cors.ts';
+import { guardServer } from './http/guard.ts';
+import type { Route } from './http/routes.ts';
+import { createHttpServer } from './http/server.ts';
 import { createIntegrityService } from './integrity/service.ts';
 import { createLogger, type Logger, yogaLogging } from './logger.ts';
 import { useSharedSubscriptionResults } from './stream/shared-results.ts';
@@ -71,6 +76,8 @@ export function buildApp({
     // body through a counting stream again (about a tenth of the server's CPU per emitted event).
     maxRequestBodySize: false,
     graphiql: config.graphiql ? { title: 'Auditline', defaultQuery: EXAMPLE_QUERY } : false,
+    // Yoga's own CORS reflects any Origin with credentials; useCorsPolicy answers from CORS_ORIGINS.
+    cors: false,
     context: (initial) => createContext(services, initial as { request: Request; auth?: ViewerState }),
     plugins: [
       EnvelopArmorPlugin({
@@ -82,13 +89,29 @@ export function buildApp({
       }),
       useParseDepthGuard(),
       useSharedSubscriptionResults(),
+      useCorsPolicy(config.http.corsOrigins),
+      useIntrospectionPolicy(config.introspection),
     ],
     logging: yogaLogging(logger),
   });
 
-  const server = createServer((req, res) => {
-    void route(req, res);
-  });
+  const routes: Route[] = [
+    {
+      name: 'healthz',
+      path: '/healthz',
+      methods: ['GET', 'HEAD'],
+      handle: (_req, res) => json(res, 200, { status: 'ok' }),
+    },
+    { name: 'readyz', path: '/readyz', methods: ['GET', 'HEAD'], handle: (_req, res) => readiness(res) },
+    {
+      name: 'exports',
+      path: EXPORTS_PATH,
+      methods: ['GET', 'HEAD'],
+      handle: (req, res) => serveExportDownload(req, res, { config, database, logger }),
+    },
+    { name: 'graphql', path: '/graphql', methods: ['GET', 'POST', 'OPTIONS'], handle: graphql },
+  ];
+  const server = createHttpServer(config.http, routes, logger);
   const webSockets = attachWebSocketServer({
     server,
     yoga,
@@ -97,26 +120,24 @@ export function buildApp({
     keyRecheckMs: config.stream.keyRecheckMs,
     exposeErrors: config.environment === 'development',
   });
+  guardServer(server, { webSocketPath: '/graphql', logger });
 
-  async function route(req: IncomingMessage, res: ServerResponse) {
-    const path = req.url?.split('?')[0];
-    if (path === '/healthz') return json(res, 200, { status: 'ok' });
-    if (path?.startsWith(EXPORTS_PATH)) return serveExportDownload(req, res, { config, database, logger });
-    if (path === '/readyz') {
-      try {
-        await database.raw.query('select 1');
-        return json(res, 200, { status: 'ready' });
-      } catch (error) {
-        return json(res, 503, { status: 'unavailable', reason: (error as Error).message });
-      }
+  async function readiness(res: ServerResponse) {
+    try {
+      await database.raw.query('select 1');
+      return json(res, 200, { status: 'ready' });
+    } catch (error) {
+      return json(res, 503, { status: 'unavailable', reason: (error as Error).message });
     }
+  }
+
+  function graphql(req: IncomingMessage, res: ServerResponse) {
     const tooLarge = bodyTooLarge(req, config.limits.maxBodyBytes);
     if (tooLarge) {
       return json(res, 413, { errors: [{ message: tooLarge, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
     }
     return yoga(req, res, { req });
   }
-
   const workers = runBackgroundWorkers ? createBackgroundWorkers({ config, database, services, logger }) : [];
   let stopRevocationWatch = async () => {};
 
