@@ -9,6 +9,8 @@ import { EventWriter } from './events/writer.ts';
 import { EXPORTS_PATH, serveExportDownload } from './export/download.ts';
 import { createExportService } from './export/service.ts';
 import { createContext, type GraphQLContext, type Services } from './graphql/context.ts';
+import { useQueryCost } from './graphql/query-cost-plugin.ts';
+import { useQueryScope } from './graphql/query-scope-plugin.ts';
 import { schema } from './graphql/schema.ts';
 import { createIntegrityService } from './integrity/service.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -71,12 +73,14 @@ export function buildApp({
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: { n: config.limits.maxQueryDepth },
-        costLimit: { maxCost: config.limits.maxQueryCost },
+        costLimit: { enabled: false },
         maxAliases: { n: 30 },
         maxTokens: { n: 10_000 },
         blockFieldSuggestion: { enabled: false },
       }),
       useSharedSubscriptionResults(),
+      useQueryCost({ maxCost: config.limits.maxQueryCost }),
+      useQueryScope({ statementTimeoutMs: config.limits.statementTimeoutMs }),
     ],
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
