@@ -183,12 +183,12 @@ function intArgument(
 ): number | null {
   const argument = node.arguments?.find((candidate) => candidate.name.value === name);
   const value = argument
-    ? valueOf(walk, argument.value)
+    ? argumentValue(walk, argument.value)
     : field.args.find((a) => a.name === name)?.defaultValue;
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-function valueOf(walk: Walk, value: ValueNode): unknown {
+function argumentValue(walk: Walk, value: ValueNode): unknown {
   if (value.kind === Kind.INT) return Number.parseInt(value.value, 10);
   if (value.kind !== Kind.VARIABLE) return null;
   const name = value.name.value;
