@@ -102,6 +102,11 @@ describe('the price of an operation', () => {
     );
   });
 
+  it('costs what the README says its queries cost', () => {
+    expect(costOf(README_EVENTS)).toBe(1262);
+    expect(costOf(PAGE(1000))).toBe(6012);
+  });
+
   it('lets the README’s subscriptions through', () => {
     for (const subscription of README_SUBSCRIPTIONS) {
       expect(costOf(subscription, {})).toBeLessThanOrEqual(DEFAULT_LIMIT);

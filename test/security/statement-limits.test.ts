@@ -19,13 +19,11 @@ describe.each(postgresOnly())('statement limits on $name', (backend) => {
   });
   let t: TestApp;
   let tenant: Tenant;
-  let base: string;
 
   beforeAll(async () => {
     t = await createTestApp(backend, { STATEMENT_TIMEOUT_MS: '400' });
     tenant = await t.tenant();
     expect((await tenant.gql(EMIT_MANY, { input: [loginEvent(), loginEvent()] })).errors).toBeUndefined();
-    base = `http://127.0.0.1:${await t.app.start(0, '127.0.0.1')}`;
   });
   afterAll(async () => {
     await t.close();
@@ -73,14 +71,6 @@ describe.each(postgresOnly())('statement limits on $name', (backend) => {
       await holder;
     }
   }
-
-  const gqlOver = (query: string, signal?: AbortSignal) =>
-    fetch(`${base}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.key.secret}` },
-      body: JSON.stringify({ query }),
-      signal,
-    });
 
   it('cancels a statement that runs past STATEMENT_TIMEOUT_MS and answers QUERY_TIMEOUT', async () => {
     await whileLocked('events', async () => {
