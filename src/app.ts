@@ -10,8 +10,10 @@ import { EXPORTS_PATH, serveExportDownload } from './export/download.ts';
 import { warnAboutUnsealedSecrets } from './export/secrets.ts';
 import { createExportService } from './export/service.ts';
 import { createContext, type GraphQLContext, type Services } from './graphql/context.ts';
-import { useParseDepthGuard } from './graphql/parse-depth-guard.ts';
 import { useIntrospectionPolicy } from './graphql/introspection-policy.ts';
+import { useParseDepthGuard } from './graphql/parse-depth-guard.ts';
+import { useQueryCost } from './graphql/query-cost-plugin.ts';
+import { useQueryScope } from './graphql/query-scope-plugin.ts';
 import { schema } from './graphql/schema.ts';
 import { useCorsPolicy } from './http/cors.ts';
 import { guardServer } from './http/guard.ts';
@@ -82,7 +84,7 @@ export function buildApp({
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: { n: config.limits.maxQueryDepth },
-        costLimit: { maxCost: config.limits.maxQueryCost },
+        costLimit: { enabled: false },
         maxAliases: { n: 30 },
         maxTokens: { n: 10_000 },
         blockFieldSuggestion: { enabled: false },
@@ -91,6 +93,8 @@ export function buildApp({
       useSharedSubscriptionResults(),
       useCorsPolicy(config.http.corsOrigins),
       useIntrospectionPolicy(config.introspection),
+      useQueryCost({ maxCost: config.limits.maxQueryCost }),
+      useQueryScope({ statementTimeoutMs: config.limits.statementTimeoutMs }),
     ],
     logging: yogaLogging(logger),
   });

@@ -25,7 +25,7 @@ const environmentSchema = z
     GRAPHIQL: booleanFlag.optional(),
     MAX_BODY_BYTES: positiveInt(8 * 1024 * 1024),
     MAX_QUERY_DEPTH: positiveInt(12),
-    MAX_QUERY_COST: positiveInt(5000),
+    MAX_QUERY_COST: positiveInt(10_000),
     MAX_WS_CONNECTIONS: positiveInt(10_000),
     MAX_WS_CONNECTIONS_PER_KEY: positiveInt(50),
     MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveInt(25),

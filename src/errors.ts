@@ -10,11 +10,16 @@ export type ErrorCode =
   /** Over a rate limit or a connection/subscription cap; retry after `extensions.retryAfterSeconds`. */
   | 'RATE_LIMITED'
   /** The same expensive work is already running for this organization; retry when it ends. */
-  | 'BUSY';
+  | 'BUSY'
+  /** Refused before it ran: the operation costs more than MAX_QUERY_COST (`extensions.cost`, `maxCost`). */
+  | 'QUERY_TOO_COSTLY'
+  /** A statement ran longer than STATEMENT_TIMEOUT_MS and was cancelled. */
+  | 'QUERY_TIMEOUT';
 
 const httpStatusOf: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
   PAYLOAD_TOO_LARGE: 413,
+  QUERY_TOO_COSTLY: 400,
   RATE_LIMITED: 429,
 };
 

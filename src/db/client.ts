@@ -5,6 +5,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { DatabaseConfig } from '../config.ts';
 import { lockDataDirectory } from './data-dir-lock.ts';
+import { cancelWithQueryScope } from './query-scope.ts';
 import { schema } from './tables.ts';
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -60,6 +61,7 @@ const drizzleLogger = (options: OpenOptions) =>
 function openPostgres(url: string, poolSize: number, options: OpenOptions): DatabaseHandle {
   const clientOptions = { max: poolSize, onnotice: () => {}, connection: { application_name: 'auditline' } };
   const client = postgres(url, clientOptions);
+  cancelWithQueryScope(client);
   const rawClient = postgres(url, { ...clientOptions, max: Math.max(3, Math.ceil(poolSize / 4)) });
   // Leaders (purge, sealer) hold a session lock, and so a connection, for a whole run: they get their
   // own connections so they can never starve raw queries, LISTEN or /readyz.

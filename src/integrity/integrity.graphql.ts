@@ -196,18 +196,20 @@ builder.queryField('verifyIntegrity', (t) =>
   t.field({
     type: IntegrityReportRef,
     description:
-      'Re-hashes the organization’s stored events against its log and the log against its signed checkpoints; names the first mismatch. Reads every event: run it occasionally, not per request. Scope events:read.',
+      'Re-hashes the organization’s stored events against its log and the log against its signed checkpoints; names the first mismatch. Reads every event: run it occasionally, not per request; once per request, and one at a time per organization (BUSY otherwise). Scope events:read.',
     args: {
       organizationId: t.arg.id({ description: 'Platform keys only; an organization key checks its own.' }),
     },
     resolve: async (_root, args, ctx) => {
       const organization = organizationArgument(ctx, args.organizationId, true)!;
       const { integrity, database, retention } = ctx.services;
-      return verifyIntegrity(database.db, organization, {
-        verifierKey: (await integrity.identity()).verifierKey,
-        origin: integrity.origin(organization),
-        defaultRetentionDays: retention.defaultDays,
-      });
+      return integrity.verifications.run(organization, async () =>
+        verifyIntegrity(database.db, organization, {
+          verifierKey: (await integrity.identity()).verifierKey,
+          origin: integrity.origin(organization),
+          defaultRetentionDays: retention.defaultDays,
+        }),
+      );
     },
   }),
 );

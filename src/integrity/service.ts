@@ -1,6 +1,7 @@
 import type { Config } from '../config.ts';
 import type { DatabaseHandle } from '../db/client.ts';
 import type { Logger } from '../logger.ts';
+import { OnePerOrganization } from './one-per-organization.ts';
 import { checkpointOrigin } from './origin.ts';
 import { loadSigningKey, type SigningIdentity } from './signing-key.ts';
 
@@ -11,6 +12,8 @@ export interface IntegrityService {
   settings: IntegritySettings;
   identity(): Promise<SigningIdentity>;
   origin(organizationUuid: string): string;
+  /** verifyIntegrity runs one at a time per organization. */
+  verifications: OnePerOrganization;
 }
 
 export function createIntegrityService(
@@ -31,5 +34,6 @@ export function createIntegrityService(
       return loading;
     },
     origin: (organizationUuid) => checkpointOrigin(settings.originPrefix, organizationUuid),
+    verifications: new OnePerOrganization('verifyIntegrity'),
   };
 }
