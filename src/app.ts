@@ -11,6 +11,8 @@ import { createExportService } from './export/service.ts';
 import { createContext, type GraphQLContext, type Services } from './graphql/context.ts';
 import { schema } from './graphql/schema.ts';
 import { createIntegrityService } from './integrity/service.ts';
+import { useRateLimits } from './limits/rate-limit-plugin.ts';
+import { RateLimits } from './limits/rate-limits.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { useSharedSubscriptionResults } from './stream/shared-results.ts';
 import { StreamHub } from './stream/stream-hub.ts';
@@ -58,6 +60,7 @@ export function buildApp({
     stream: new StreamHub(database, logger, config.stream),
     integrity: createIntegrityService(config.integrity, database, logger),
   };
+  const rateLimits = new RateLimits(config.rateLimits);
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -77,6 +80,7 @@ export function buildApp({
         blockFieldSuggestion: { enabled: false },
       }),
       useSharedSubscriptionResults(),
+      useRateLimits(rateLimits, services.authenticator),
     ],
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
@@ -93,9 +97,12 @@ export function buildApp({
     server,
     yoga,
     services,
+    rateLimits,
     maxConnections: config.limits.maxWebSocketConnections,
+    maxConnectionsPerKey: config.limits.maxWebSocketConnectionsPerKey,
+    maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
     keyRecheckMs: config.stream.keyRecheckMs,
-    exposeErrors: config.environment === 'development',
+    exposeErrors: config.exposeInternalErrors,
   });
 
   async function route(req: IncomingMessage, res: ServerResponse) {
