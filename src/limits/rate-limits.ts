@@ -54,7 +54,8 @@ export class RateLimits {
   async refuseLockedOut(address: string | undefined): Promise<void> {
     if (!address) return;
     const state = await this.authFailureLimiter.get(address);
-    if (state && state.consumedPoints >= this.authFailures.quota) {
+    // The memory store drops a window on a timer; one whose time is up but not yet dropped no longer counts.
+    if (state && state.msBeforeNext > 0 && state.consumedPoints >= this.authFailures.quota) {
       throw rateLimited(
         this.authFailures,
         { msBeforeNext: state.msBeforeNext, remainingPoints: 0 },
