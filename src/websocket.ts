@@ -24,10 +24,9 @@ export const CloseCodes = {
 type Enveloped = ReturnType<YogaServerInstance<Record<string, unknown>, GraphQLContext>['getEnveloped']>;
 type Connection = Context<Record<string, unknown>, { auth: ViewerState } & SocketExtra>;
 
-/** What onSubscribe hands on: the enveloped executor, or the stream a subscription already opened. */
+/** What onSubscribe hands on to graphql-ws: the operation's outcome, already started. */
 interface PreparedRoot {
-  execute: Enveloped['execute'];
-  stream?: AsyncIterable<ExecutionResult>;
+  outcome: ExecutionResult | AsyncIterable<ExecutionResult>;
 }
 
 /**
@@ -117,26 +116,22 @@ export function attachWebSocketServer(options: {
     const document = enveloped.parse(payload.query);
     const errors = enveloped.validate(enveloped.schema, document);
     if (errors.length > 0) return errors;
-    const root: PreparedRoot = { execute: enveloped.execute };
     const args: ExecutionArgs = {
       schema: enveloped.schema,
       document,
       operationName: payload.operationName,
       variableValues: payload.variables,
       contextValue: await enveloped.contextFactory(),
-      rootValue: root,
     };
-    if (getOperationAST(document, payload.operationName)?.operation === 'subscription') {
-      // Started here so that a subscription that cannot start (scope, input, rate) answers with an
-      // `error` message rather than a `next` carrying errors.
-      const started = await enveloped.subscribe(args);
-      if (!isAsyncIterable(started)) {
-        if (started.errors?.length) return started.errors;
-        root.stream = (async function* () {
-          yield started;
-        })();
-      } else root.stream = started as AsyncIterable<ExecutionResult>;
-    }
+    // Started here so that an operation that cannot start (scope, input, rate) answers with an
+    // `error` message rather than a `next` carrying errors.
+    const outcome =
+      getOperationAST(document, payload.operationName)?.operation === 'subscription'
+        ? await enveloped.subscribe(args)
+        : await enveloped.execute(args);
+    if (!isAsyncIterable(outcome) && outcome.errors?.length && outcome.data == null) return outcome.errors;
+    const root: PreparedRoot = { outcome: outcome as PreparedRoot['outcome'] };
+    args.rootValue = root;
     return args;
   }
 
@@ -183,11 +178,8 @@ export function attachWebSocketServer(options: {
           throw error;
         }
       },
-      execute: (args) => (args.rootValue as PreparedRoot).execute(args),
-      subscribe: (args) => {
-        const root = args.rootValue as PreparedRoot;
-        return root.stream ?? root.execute(args);
-      },
+      execute: (args) => (args.rootValue as PreparedRoot).outcome,
+      subscribe: (args) => (args.rootValue as PreparedRoot).outcome,
       onError: (_ctx, _id, _payload, errors) => withoutHttpExtensions(errors),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: withoutHttpExtensions(result.errors) } : undefined,
