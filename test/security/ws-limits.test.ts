@@ -1,5 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { loadConfig } from '../../src/config.ts';
 import { writeBatch } from '../../src/events/writer.ts';
+import { serveGraphqlWs } from '../../src/websocket-transport.ts';
 import { prepared, untilSubscribed } from '../stream/support.ts';
 import { backends } from '../support/backends.ts';
 import { createTestApp, type TestApp } from '../support/test-app.ts';
@@ -164,5 +169,48 @@ describe.each(backends())('WebSocket limits on $name', (backend) => {
       expect(error!.extensions!.code).toBe('BAD_USER_INPUT');
       await stillDelivering();
     });
+  });
+});
+
+describe('a server fault in one operation', () => {
+  /** A bare graphql-ws server whose onSubscribe fails the way a bug would; resolves with the close the client sees. */
+  async function faultClose(exposeErrors: boolean) {
+    const server = createServer();
+    const webSocketServer = new WebSocketServer({ server, path: '/graphql' });
+    const transport = serveGraphqlWs(
+      {
+        onSubscribe: () => {
+          throw new Error('relation "secret_table" does not exist');
+        },
+      },
+      webSocketServer,
+      { keepAliveMs: 60_000, exposeErrors },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const connection = connectClient(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`, 'x');
+    try {
+      expect(await connection.acknowledged).toBe(true);
+      connection.run('{ __typename }');
+      return await connection.closed;
+    } finally {
+      await transport.dispose();
+      await new Promise((resolve) => webSocketServer.close(resolve));
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
+  it('closes the connection with 4500 and no internal message', async () => {
+    expect(await faultClose(false)).toEqual({ code: 4500, reason: 'Internal server error' });
+  });
+
+  it('shows the internal message only where exposeErrors is set', async () => {
+    expect(await faultClose(true)).toEqual({ code: 4500, reason: 'relation "secret_table" does not exist' });
+  });
+
+  it('exposes internal messages only when NODE_ENV=development is set explicitly', () => {
+    expect(loadConfig({})).toMatchObject({ environment: 'development', exposeInternalErrors: false });
+    expect(loadConfig({ NODE_ENV: 'development' }).exposeInternalErrors).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production' }).exposeInternalErrors).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'test' }).exposeInternalErrors).toBe(false);
   });
 });
