@@ -20,6 +20,8 @@ import { guardServer } from './http/guard.ts';
 import type { Route } from './http/routes.ts';
 import { createHttpServer } from './http/server.ts';
 import { createIntegrityService } from './integrity/service.ts';
+import { useRateLimits } from './limits/rate-limit-plugin.ts';
+import { RateLimits } from './limits/rate-limits.ts';
 import { createLogger, type Logger, yogaLogging } from './logger.ts';
 import { useSharedSubscriptionResults } from './stream/shared-results.ts';
 import { StreamHub } from './stream/stream-hub.ts';
@@ -69,6 +71,7 @@ export function buildApp({
     integrity: createIntegrityService(config.integrity, database, logger),
   };
   warnAboutUnsealedSecrets(config, logger);
+  const rateLimits = new RateLimits(config.rateLimits);
   const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -95,6 +98,7 @@ export function buildApp({
       useIntrospectionPolicy(config.introspection),
       useQueryCost({ maxCost: config.limits.maxQueryCost }),
       useQueryScope({ statementTimeoutMs: config.limits.statementTimeoutMs }),
+      useRateLimits(rateLimits, services.authenticator),
     ],
     logging: yogaLogging(logger),
   });
@@ -120,9 +124,12 @@ export function buildApp({
     server,
     yoga,
     services,
+    rateLimits,
     maxConnections: config.limits.maxWebSocketConnections,
+    maxConnectionsPerKey: config.limits.maxWebSocketConnectionsPerKey,
+    maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
     keyRecheckMs: config.stream.keyRecheckMs,
-    exposeErrors: config.environment === 'development',
+    exposeErrors: config.exposeInternalErrors,
   });
   guardServer(server, { webSocketPath: '/graphql', logger });
 

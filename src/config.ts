@@ -12,7 +12,8 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 /** Every environment variable Auditline reads, with its default. README's configuration table mirrors it. */
 const environmentSchema = z
   .object({
-    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    // Optional rather than defaulted, so that "explicitly development" can be told apart (exposeInternalErrors).
+    NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     HOST: z.string().min(1).default('0.0.0.0'),
     DATABASE_URL: z
@@ -107,7 +108,9 @@ const environmentSchema = z
       .optional(),
   })
   .transform((env) => ({
-    environment: env.NODE_ENV,
+    environment: env.NODE_ENV ?? 'development',
+    /** Internal error messages reach clients only when NODE_ENV=development is set explicitly, as in Yoga's masking. */
+    exposeInternalErrors: env.NODE_ENV === 'development',
     port: env.PORT,
     host: env.HOST,
     database: env.DATABASE_URL

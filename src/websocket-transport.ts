@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 
@@ -51,6 +52,7 @@ export function serveGraphqlWs<Extra extends Record<PropertyKey, unknown>>(
         }
       });
 
+    // Only a fault of the server itself ends the connection: errors of one operation are `error` messages.
     const failed = (error: unknown) =>
       socket.close(
         CloseCode.InternalServerError,
@@ -91,4 +93,14 @@ export function serveGraphqlWs<Extra extends Record<PropertyKey, unknown>>(
       for (const client of webSocketServer.clients) client.close(1001, 'Going away');
     },
   };
+}
+
+/** Errors as sent over a socket: without the `http` extension (status, headers) that only HTTP responses use. */
+export function withoutHttpExtensions(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
+  return errors.map((error) => {
+    const formatted = error.toJSON();
+    if (!formatted.extensions || !('http' in formatted.extensions)) return formatted;
+    const { http: _http, ...extensions } = formatted.extensions;
+    return { ...formatted, extensions };
+  });
 }
