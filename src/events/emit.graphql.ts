@@ -6,6 +6,14 @@ import { type EmitDependencies, type EmitResult, emitEvents } from './emit.ts';
 import type { InputError } from './emit-input.ts';
 import { EventRef } from './event.graphql.ts';
 import type { AuditEvent } from './event.ts';
+import {
+  MAX_ACTION_LENGTH,
+  MAX_EVENTS_PER_BATCH,
+  MAX_FUTURE_SKEW_MS,
+  MAX_METADATA_BYTES,
+  MAX_METADATA_DEPTH,
+  MAX_TARGETS_PER_EVENT,
+} from './input-limits.ts';
 
 const ActorInput = builder.inputType('ActorInput', {
   fields: (t) => ({
@@ -37,12 +45,21 @@ const ContextInput = builder.inputType('ContextInput', {
 
 const EmitEventInputRef = builder.inputType('EmitEventInput', {
   fields: (t) => ({
-    action: t.string({ required: true, description: 'noun.verb, e.g. user.login_failed (≤ 128 chars).' }),
+    action: t.string({
+      required: true,
+      description: `noun.verb, e.g. user.login_failed (≤ ${MAX_ACTION_LENGTH} chars).`,
+    }),
     actor: t.field({ type: ActorInput, required: true }),
-    targets: t.field({ type: [TargetInput] }),
+    targets: t.field({ type: [TargetInput], description: `At most ${MAX_TARGETS_PER_EVENT}.` }),
     context: t.field({ type: ContextInput }),
-    metadata: t.field({ type: 'JSON', description: 'A JSON object, ≤ 32 KiB, ≤ 5 levels deep.' }),
-    occurredAt: t.field({ type: 'DateTime', description: 'Defaults to now; at most 5 minutes ahead.' }),
+    metadata: t.field({
+      type: 'JSON',
+      description: `A JSON object, ≤ ${MAX_METADATA_BYTES / 1024} KiB, ≤ ${MAX_METADATA_DEPTH} levels deep.`,
+    }),
+    occurredAt: t.field({
+      type: 'DateTime',
+      description: `Defaults to now; not before 1970-01-01, at most ${MAX_FUTURE_SKEW_MS / 60_000} minutes ahead.`,
+    }),
     version: t.int({ description: 'Schema version of the action.' }),
     idempotencyKey: t.string({ description: 'A retry with the same key returns the first event, forever.' }),
     organizationId: t.id({ description: 'Only platform keys may name it.' }),
@@ -110,8 +127,7 @@ builder.mutationField('emitEvent', (t) =>
 builder.mutationField('emitEvents', (t) =>
   t.field({
     type: EmitEventsPayloadRef,
-    description:
-      'Records up to 1000 events. Valid ones are stored even when others are refused; each result has its index. Scope events:write.',
+    description: `Records up to ${MAX_EVENTS_PER_BATCH} events. Valid ones are stored even when others are refused; each result has its index. Scope events:write.`,
     args: { input: t.arg({ type: [EmitEventInputRef], required: true }) },
     resolve: async (_root, args, ctx) => {
       const viewer = requireScope(ctx.auth, 'events:write');

@@ -6,6 +6,13 @@ import { organizationFor, requireScope } from '../tenancy/viewer.ts';
 import { countEventsBy, type EventCount, MAX_GROUPS } from './counts.ts';
 import type { AuditEvent, EventActor, EventContext, EventTarget } from './event.ts';
 import { compileEventQuery, compileEventWhere, type EventFilter, requestedOrganization } from './filter.ts';
+import {
+  MAX_FILTER_METADATA_BYTES,
+  MAX_FILTER_METADATA_DEPTH,
+  MAX_FILTER_SEARCH_LENGTH,
+  MAX_FILTER_VALUE_LENGTH,
+  MAX_FILTER_VALUES,
+} from './input-limits.ts';
 import { countEvents, type EventPage, findEventsPage } from './query.ts';
 
 const ActorRef = builder.objectRef<EventActor>('Actor').implement({
@@ -70,7 +77,7 @@ export const EventRef = builder.objectRef<AuditEvent>('Event').implement({
 });
 
 export const EventFilterInput = builder.inputType('EventFilter', {
-  description: 'All given conditions must hold. Lists match any of their values.',
+  description: `All given conditions must hold. Lists match any of their values; each takes at most ${MAX_FILTER_VALUES} values of at most ${MAX_FILTER_VALUE_LENGTH} characters.`,
   fields: (t) => ({
     organizationId: t.id({ description: 'Platform keys only; an organization key always reads its own.' }),
     actions: t.stringList({ description: 'Exact actions, or prefixes ending in * (user.*).' }),
@@ -82,11 +89,11 @@ export const EventFilterInput = builder.inputType('EventFilter', {
     occurredBefore: t.field({ type: 'DateTime', description: 'Exclusive.' }),
     ipAddress: t.string({ description: 'An address or a CIDR range (10.0.0.0/8).' }),
     search: t.string({
-      description: 'Case-insensitive text in action, actor and target ids and names, metadata values.',
+      description: `Case-insensitive text in action, actor and target ids and names, metadata values (≤ ${MAX_FILTER_SEARCH_LENGTH} characters).`,
     }),
     metadata: t.field({
       type: 'JSON',
-      description: 'Matches events whose metadata contains this JSON object.',
+      description: `Matches events whose metadata contains this JSON object (≤ ${MAX_FILTER_METADATA_BYTES / 1024} KiB, ≤ ${MAX_FILTER_METADATA_DEPTH} levels deep).`,
     }),
   }),
 });
