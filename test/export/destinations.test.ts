@@ -167,6 +167,11 @@ describe.each(backends())('destinations on $name', (backend) => {
     await waitFor(() => received().length >= 25, 'deliveries after the receiver came back');
     expect(received()).toEqual(ids);
     await own.close();
+    // The receiver answered; the worker records that once it has read the answer, a moment later.
+    await waitFor(
+      async () => (await tenant.gql(DESTINATION, { id })).data!.destination.deliveredCount === 25,
+      'the delivery to be recorded',
+    );
     const after = (await tenant.gql(DESTINATION, { id })).data!.destination;
     expect(after).toMatchObject({ status: 'ACTIVE', lagEvents: 0, deliveredCount: 25 });
     // A request cut by the closing server (a reused keep-alive socket) may have arrived: each such
