@@ -8,17 +8,17 @@ import { emittedEventCount } from './emitted-event-count.ts';
 import type { RateLimits } from './rate-limits.ts';
 
 /**
- * Rate limits over HTTP, before any GraphQL work: a client address locked out by failed
- * authentications is refused whatever key it sends; a failed authentication counts against its
- * address; a request counts against its key. The verdict is handed to the context as `auth`, so the
- * key is checked once. Emitted events count per key before execution (also over WebSockets, which
- * execute through the same plugins).
+ * Rate limits over HTTP, before Yoga reads the body (a refused request costs little): a client address
+ * locked out by failed authentications is refused whatever key it sends; a failed authentication
+ * counts against its address; a request counts against its key. The verdict is handed to the context
+ * as `auth`, so the key is checked once. Emitted events count per key before execution (also over
+ * WebSockets, which execute through the same plugins).
  */
 export function useRateLimits(limits: RateLimits, authenticator: Authenticator): Plugin<GraphQLContext> {
   return {
-    async onParams({ request, context, setResult }) {
-      const serverContext = context as { req?: IncomingMessage; auth?: ViewerState };
-      const address = serverContext.req?.socket.remoteAddress;
+    async onRequest({ request, serverContext, endResponse, fetchAPI }) {
+      const context = serverContext as { req?: IncomingMessage; auth?: ViewerState };
+      const address = context.req?.socket.remoteAddress;
       const header = request.headers.get('authorization');
       try {
         await limits.refuseLockedOut(address);
@@ -30,10 +30,10 @@ export function useRateLimits(limits: RateLimits, authenticator: Authenticator):
         }
         if (!auth.viewer && header) await limits.recordAuthFailure(address);
         if (auth.viewer) await limits.consumeRequest(auth.viewer.keyId);
-        serverContext.auth = auth;
+        context.auth = auth;
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
-        setResult({ errors: [error] });
+        endResponse(refusal(fetchAPI.Response, request, error));
       }
     },
     async onExecute({ args, setResultAndStopExecution }) {
@@ -48,4 +48,18 @@ export function useRateLimits(limits: RateLimits, authenticator: Authenticator):
       }
     },
   };
+}
+
+/** A GraphQL response carrying only `error`, with the status and headers of its `http` extension. */
+function refusal(Response: typeof globalThis.Response, request: Request, error: GraphQLError): Response {
+  const { http, ...extensions } = error.extensions as {
+    http?: { status?: number; headers?: Record<string, string> };
+  };
+  const contentType = request.headers.get('accept')?.includes('application/graphql-response+json')
+    ? 'application/graphql-response+json; charset=utf-8'
+    : 'application/json; charset=utf-8';
+  return new Response(JSON.stringify({ errors: [{ message: error.message, extensions }] }), {
+    status: http?.status ?? 400,
+    headers: { 'content-type': contentType, ...http?.headers },
+  });
 }

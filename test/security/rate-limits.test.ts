@@ -17,7 +17,8 @@ const LIMITS = {
 interface HttpAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: { data?: any; errors?: { message: string; extensions?: Record<string, any> }[] };
+  // biome-ignore lint/suspicious/noExplicitAny: tests read a few fields of arbitrary GraphQL answers
+  body: { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] };
 }
 
 /** POSTs a GraphQL request over real HTTP, from `localAddress` (another loopback address stands for another client). */

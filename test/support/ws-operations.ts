@@ -11,6 +11,7 @@ export type OperationEnd =
 
 export interface Operation {
   /** Every `next` payload, in order. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read a few fields of arbitrary GraphQL answers
   results: { data?: Record<string, any> | null; errors?: GraphQLErrorJson[] }[];
   end: Promise<OperationEnd>;
   /** Resolves once `count` results arrived; rejects if the operation ends first. */

@@ -47,6 +47,17 @@ export interface Dataset {
 
 export type Unavailable = { unavailable: string };
 
+/**
+ * The scenarios measure throughput with one key (thousands of emits a second, 1,000 subscriptions):
+ * the per-key limits and caps are lifted for them; the rate-limit scenario sets its own.
+ */
+const UNLIMITED = {
+  RATE_LIMIT_PER_KEY: '1000000000',
+  RATE_LIMIT_EVENTS_PER_KEY: '1000000000',
+  MAX_WS_CONNECTIONS_PER_KEY: '1000000',
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: '1000000',
+};
+
 /** What a scenario gets: the settings, the bench database, its data set, and servers on demand. */
 export class BenchContext {
   private readonly running = new Map<string, ServerProcess>();
@@ -140,14 +151,14 @@ export class BenchContext {
     );
   }
 
-  /** A fresh Auditline server process, settled (the caller stops it). */
-  async startAuditline(label = 'auditline'): Promise<ServerProcess> {
-    const server = await this.launchAuditline(label);
+  /** A fresh Auditline server process, settled (the caller stops it); `env` adds or overrides variables. */
+  async startAuditline(label = 'auditline', env: Record<string, string> = {}): Promise<ServerProcess> {
+    const server = await this.launchAuditline(label, env);
     await this.settle(server, label);
     return server;
   }
 
-  private launchAuditline(label: string): Promise<ServerProcess> {
+  private launchAuditline(label: string, env: Record<string, string> = {}): Promise<ServerProcess> {
     // One folder per process: tsx's loader thread writes a profile of its own beside the main thread's.
     const profileArgs = this.settings.profile
       ? ['--cpu-prof', `--cpu-prof-dir=${join(BENCH_DIR, 'results', 'profiles', `${label}-${Date.now()}`)}`]
@@ -156,7 +167,7 @@ export class BenchContext {
       name: label,
       command: process.execPath,
       args: ['--import', 'tsx', ...profileArgs, join(BENCH_DIR, 'servers/auditline-server.ts')],
-      env: this.serverEnv({ LOG_LEVEL: 'warn', GRAPHIQL: 'false' }),
+      env: this.serverEnv({ LOG_LEVEL: 'warn', GRAPHIQL: 'false', ...UNLIMITED, ...env }),
       logFile: join(this.logDir, `${label}.log`),
     });
   }

@@ -61,6 +61,25 @@ export const runRawNotify = (spec: RawNotifySpec) => runJob<RawNotifyResult>({ k
 
 export const runPacedPost = (spec: PacedPostSpec) => runJob<PacedPostResult>({ kind: 'paced-post', spec });
 
+/**
+ * Runs a paced POST load in a load generator process of its own, at the same time as whatever the
+ * shared one runs (two clients at once, each with its own event loop); the process ends with the job.
+ */
+export function runPacedPostApart(spec: PacedPostSpec): Promise<PacedPostResult> {
+  const apart = fork(CHILD, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise<PacedPostResult>((resolve, reject) => {
+    apart.once('exit', (code) => reject(new Error(`load generator exited with ${code} during a job`)));
+    apart.once('message', (message: { result: PacedPostResult } | { error: string }) => {
+      if ('error' in message) reject(new Error(`load generator failed: ${message.error}`));
+      else resolve(message.result);
+    });
+    apart.send({ kind: 'paced-post', spec } satisfies LoadJob);
+  }).finally(() => apart.kill('SIGTERM'));
+}
+
 /** CPU seconds the load generator process has used so far (0 before it started). */
 export function loadGeneratorCpuSeconds(): number {
   return child?.pid && child.exitCode === null ? cpuSecondsOf(child.pid) : 0;

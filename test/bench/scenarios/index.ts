@@ -4,6 +4,7 @@ import { filteredPage } from './filtered-page.ts';
 import { singleEventIngest } from './ingest.ts';
 import { memory } from './memory.ts';
 import { purge } from './purge.ts';
+import { rateLimits } from './rate-limits.ts';
 import type { Scenario } from './scenario.ts';
 import { sealing } from './sealing.ts';
 import { streamLatency } from './stream-latency.ts';
@@ -18,6 +19,7 @@ export const SCENARIOS: Scenario[] = [
   streamLatency,
   purge,
   memory,
+  rateLimits,
   // First of the scenarios on the seeded data: it times sealing that backlog before any server does.
   sealing,
   filteredPage,
