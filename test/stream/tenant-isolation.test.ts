@@ -64,7 +64,7 @@ describe.each(backends())('stream tenancy on $name', (backend) => {
     const anonymous = openStream(url, 'al_live_not_a_key');
     expect(await anonymous.outcome).toMatchObject({ kind: 'closed', code: 4401 });
 
-    // Revocation: the periodic key check (every STREAM_KEY_RECHECK_MS, 30 s by default) closes with 4410.
+    // Revocation: the periodic key check (every STREAM_KEY_RECHECK_MS, 2 s by default) closes with 4410.
     expect(testConfig().stream.keyRecheckMs).toBeLessThanOrEqual(60_000);
     await revokeApiKey(t.database.db, revocable.id);
     await hub.recheckKeys();
