@@ -10,7 +10,7 @@ import { runPurge } from '../../src/retention/purge.ts';
 import { type CreatedApiKey, createApiKey, revokeApiKey } from '../../src/tenancy/api-keys.ts';
 import { createOrganization, type Organization } from '../../src/tenancy/organizations.ts';
 import { SCOPES } from '../../src/tenancy/scopes.ts';
-import { CREATE_DESTINATION, FAST_DELIVERY } from '../export/support/delivery.ts';
+import { CREATE_DESTINATION, FAST_DELIVERY, LOOPBACK_DESTINATIONS } from '../export/support/delivery.ts';
 import { type HttpReceiver, startHttpReceiver, waitFor } from '../export/support/receivers.ts';
 import { openAsAppRole } from '../support/app-role-database.ts';
 import { postgresOnly } from '../support/backends.ts';
@@ -147,7 +147,7 @@ describe.runIf(postgresOnly().length > 0)('the app role’s UPDATE grants on Pos
     // Delivery moves the cursor and counters under a lease, all as the app role.
     const worker = createDeliveryWorker(
       asApp,
-      createExportService(testConfig(FAST_DELIVERY)),
+      createExportService(testConfig({ ...FAST_DELIVERY, ...LOOPBACK_DESTINATIONS })),
       createLogger('silent'),
     );
     worker.start();
