@@ -5,10 +5,10 @@ import { guardRequests } from './guard.ts';
 import { createRouter, type Route, routeNameOf } from './routes.ts';
 
 /**
- * The HTTP server: `routes` behind the guard, with the configured timeouts. Node looks for overdue requests only every
- * `connectionsCheckingInterval` (30 s unless told), so a socket that never finishes its headers
- * would live up to headersTimeout + 30 s; checking four times per headers timeout (at most every 5 s)
- * closes it within 1.25 × HTTP_HEADERS_TIMEOUT_MS, 25 s by default.
+ * The HTTP server: `routes` behind the guard, with the configured timeouts. Node looks for overdue
+ * requests only every `connectionsCheckingInterval` (30 s unless told), so a socket that never
+ * finishes its headers would live up to headersTimeout + 30 s; checking four times per headers
+ * timeout (at most every 5 s) closes it within 1.25 × HTTP_HEADERS_TIMEOUT_MS, 25 s by default.
  *
  * The timeouts cover receiving a request only: a long export download or an SSE response, and
  * upgraded WebSocket connections, which Node no longer tracks as requests, are not cut.

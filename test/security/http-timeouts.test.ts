@@ -86,6 +86,32 @@ describe.each(backends())('HTTP timeouts on $name', (backend) => {
     expect(ms!).toBeLessThan(KEEP_ALIVE_TIMEOUT_MS + 2_500);
   });
 
+  it('keeps a long response (a server-sent event stream) going well past the request timeout', async () => {
+    const query = encodeURIComponent('subscription { eventStream { node { id } } }');
+    const controller = new AbortController();
+    const response = await fetch(`http://127.0.0.1:${port}/graphql?query=${query}`, {
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${tenant.key.secret}` },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, REQUEST_TIMEOUT_MS * 2.5));
+      const emitted = await tenant.gql(EMIT, { input: loginEvent() });
+      const id = emitted.data!.emitEvent.event.id as string;
+      let received = '';
+      const deadline = Date.now() + 5_000;
+      while (!received.includes(id) && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        received += new TextDecoder().decode(value);
+      }
+      expect(received).toContain(id);
+    } finally {
+      controller.abort();
+    }
+  });
+
   it('keeps a WebSocket stream open and delivering well past the request timeout', async () => {
     const stream = openStream(wsUrl(port), tenant.key.secret);
     try {
