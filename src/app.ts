@@ -138,7 +138,9 @@ export function buildApp({
       await database.raw.query('select 1');
       return json(res, 200, { status: 'ready' });
     } catch (error) {
-      return json(res, 503, { status: 'unavailable', reason: (error as Error).message });
+      // The reason goes to the log only: the probe answers anyone, and a driver message names hosts.
+      logger.warn('readiness check failed', { error });
+      return json(res, 503, { status: 'unavailable' });
     }
   }
 
