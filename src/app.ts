@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { createBackgroundWorkers } from './background.ts';
 import type { Config } from './config.ts';
@@ -20,7 +21,12 @@ import { guardServer } from './http/guard.ts';
 import type { Route } from './http/routes.ts';
 import { createHttpServer } from './http/server.ts';
 import { createIntegrityService } from './integrity/service.ts';
-import { useRateLimits } from './limits/rate-limit-plugin.ts';
+import {
+  type AdmittedRequest,
+  admitRequest,
+  refusalParts,
+  useRateLimits,
+} from './limits/rate-limit-plugin.ts';
 import { RateLimits } from './limits/rate-limits.ts';
 import { createLogger, type Logger, yogaLogging } from './logger.ts';
 import { useSharedSubscriptionResults } from './stream/shared-results.ts';
@@ -144,12 +150,27 @@ export function buildApp({
     }
   }
 
-  function graphql(req: IncomingMessage, res: ServerResponse) {
+  async function graphql(req: IncomingMessage, res: ServerResponse) {
     const tooLarge = bodyTooLarge(req, config.limits.maxBodyBytes);
     if (tooLarge) {
       return json(res, 413, { errors: [{ message: tooLarge, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
     }
-    return yoga(req, res, { req });
+    // Limits are checked here, on Node's own request, so that a refusal costs no Yoga request.
+    let auth: ViewerState | null;
+    try {
+      auth = await admitRequest(
+        rateLimits,
+        services.authenticator,
+        req.socket.remoteAddress,
+        req.headers.authorization,
+      );
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      const { status, headers, body } = refusalParts(error, req.headers.accept);
+      return void res.writeHead(status, headers).end(body);
+    }
+    const admitted: AdmittedRequest = { req, admitted: true, ...(auth ? { auth } : {}) };
+    return yoga(req, res, admitted);
   }
   const workers = runBackgroundWorkers ? createBackgroundWorkers({ config, database, services, logger }) : [];
   let stopRevocationWatch = async () => {};

@@ -8,29 +8,54 @@ import { emittedEventCount } from './emitted-event-count.ts';
 import type { RateLimits } from './rate-limits.ts';
 
 /**
- * Rate limits over HTTP, before Yoga reads the body (a refused request costs little): a client address
- * locked out by failed authentications is refused whatever key it sends; a failed authentication
- * counts against its address; a request counts against its key. The verdict is handed to the context
- * as `auth`, so the key is checked once. Emitted events count per key before execution (also over
- * WebSockets, which execute through the same plugins).
+ * Checks one request against the limits before anything else is done for it: a client address locked
+ * out by failed authentications is refused whatever key it sends; a failed authentication counts
+ * against its address; a request counts against its key. Resolves with the key's verdict, so the key
+ * is checked once; rejects with RATE_LIMITED, or with the authenticator's fault (the context then
+ * authenticates again and reports it as usual: `null`).
+ */
+export async function admitRequest(
+  limits: RateLimits,
+  authenticator: Authenticator,
+  address: string | undefined,
+  header: string | null | undefined,
+): Promise<ViewerState | null> {
+  await limits.refuseLockedOut(address);
+  let auth: ViewerState;
+  try {
+    auth = await authenticator.fromAuthorizationHeader(header);
+  } catch {
+    return null;
+  }
+  if (!auth.viewer && header) await limits.recordAuthFailure(address);
+  if (auth.viewer) await limits.consumeRequest(auth.viewer.keyId);
+  return auth;
+}
+
+/** What the HTTP route hands Yoga once it has admitted a request itself. */
+export type AdmittedRequest = {
+  req: IncomingMessage;
+  auth?: ViewerState;
+  admitted: true;
+};
+
+/**
+ * Rate limits for requests that did not come through the HTTP route (`yoga.fetch`), and for emitted
+ * events per key before execution (also over WebSockets, which execute through the same plugins).
  */
 export function useRateLimits(limits: RateLimits, authenticator: Authenticator): Plugin<GraphQLContext> {
   return {
     async onRequest({ request, serverContext, endResponse, fetchAPI }) {
-      const context = serverContext as { req?: IncomingMessage; auth?: ViewerState };
-      const address = context.req?.socket.remoteAddress;
-      const header = request.headers.get('authorization');
+      const context = serverContext as Partial<AdmittedRequest>;
+      if (context.admitted) return;
       try {
-        await limits.refuseLockedOut(address);
-        let auth: ViewerState;
-        try {
-          auth = await authenticator.fromAuthorizationHeader(header);
-        } catch {
-          return; // The context authenticates again and reports the fault as usual.
-        }
-        if (!auth.viewer && header) await limits.recordAuthFailure(address);
-        if (auth.viewer) await limits.consumeRequest(auth.viewer.keyId);
-        context.auth = auth;
+        const auth = await admitRequest(
+          limits,
+          authenticator,
+          context.req?.socket.remoteAddress,
+          request.headers.get('authorization'),
+        );
+        if (auth) context.auth = auth;
       } catch (error) {
         if (!(error instanceof GraphQLError)) throw error;
         endResponse(refusal(fetchAPI.Response, request, error));
@@ -52,14 +77,21 @@ export function useRateLimits(limits: RateLimits, authenticator: Authenticator):
 
 /** A GraphQL response carrying only `error`, with the status and headers of its `http` extension. */
 function refusal(Response: typeof globalThis.Response, request: Request, error: GraphQLError): Response {
+  const { status, headers, body } = refusalParts(error, request.headers.get('accept'));
+  return new Response(body, { status, headers });
+}
+
+/** The status, headers and body that answer a refused request. */
+export function refusalParts(error: GraphQLError, accept: string | null | undefined) {
   const { http, ...extensions } = error.extensions as {
     http?: { status?: number; headers?: Record<string, string> };
   };
-  const contentType = request.headers.get('accept')?.includes('application/graphql-response+json')
+  const contentType = accept?.includes('application/graphql-response+json')
     ? 'application/graphql-response+json; charset=utf-8'
     : 'application/json; charset=utf-8';
-  return new Response(JSON.stringify({ errors: [{ message: error.message, extensions }] }), {
+  return {
     status: http?.status ?? 400,
     headers: { 'content-type': contentType, ...http?.headers },
-  });
+    body: JSON.stringify({ errors: [{ message: error.message, extensions }] }),
+  };
 }

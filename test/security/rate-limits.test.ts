@@ -133,6 +133,24 @@ describe.each(backends())('rate limits on $name', (backend) => {
     expect((await fetchAs(hammering.key.secret, '{ __typename }')).status).toBe(200);
   });
 
+  it('refuses over real HTTP in the route, before Yoga, with the same answer and each request counted once', async () => {
+    const hammering = await t.tenant();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => post(port, '{ __typename }', hammering.key.secret)),
+    );
+    // The route admits a request and Yoga's plugin must not count it a second time: five pass.
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(5);
+    const refused = answers.find((answer) => answer.status === 429)!;
+    expect(refused.headers['content-type']).toMatch(/^application\/graphql-response\+json/);
+    expect(refused.headers['ratelimit-policy']).toBe('"requests";q=5;w=1;qu="request"');
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.body.errors![0]!.extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      limit: 'RATE_LIMIT_PER_KEY',
+    });
+    await sleep(1100);
+  });
+
   it('counts every event of an emitEvents batch against RATE_LIMIT_EVENTS_PER_KEY and refuses a batch whole', async () => {
     const tenant = await t.tenant();
     const batch = (size: number) =>
