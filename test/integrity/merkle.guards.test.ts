@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { utf8Encode } from '../../src/integrity/bytes.ts';
+import { toBase64, utf8Encode } from '../../src/integrity/bytes.ts';
 import {
+  CompactRange,
   consistencyProof,
+  consistencyProofFrom,
   inclusionProof,
+  inclusionProofFrom,
   leafHash,
+  nodeHash,
+  perfectSubtreesOf,
   rootHash,
   verifyConsistency,
   verifyInclusion,
@@ -111,5 +116,92 @@ describe('proof planners refuse impossible arguments with their own message', ()
     expect(() => consistencyProof(2, LEAVES.slice(0, 1))).toThrow('old tree size 2 exceeds new tree size 1');
     expect(() => consistencyProof(-1, LEAVES.slice(0, 1))).toThrow('invalid tree size -1');
     expect(() => consistencyProof(0.5, LEAVES.slice(0, 1))).toThrow('invalid tree size 0.5');
+  });
+});
+
+describe('a proof for a subtree, against the root of a tree that contains it', () => {
+  // Proofs that verify in a tree of size n end with sn = 0. One more hash c, the root of a perfect subtree to
+  // the left, gives H(c, root): the root of a larger tree in which these leaves are the right-hand part.
+  // That is a proof for other indexes and sizes, so it must not verify for these.
+  const extra = leafHash(utf8Encode('a subtree to the left'));
+
+  it('does not verify an inclusion proof with the subtree index and size', () => {
+    for (let size = 1; size <= 8; size++) {
+      const root = nodeHash(extra, rootOf(size));
+      for (let index = 0; index < size; index++) {
+        const proof = inclusionProof(index, LEAVES.slice(0, size));
+        expect(verifyInclusion(LEAVES[index]!, index, size, [...proof, extra], root)).toBe(false);
+      }
+    }
+    // The smallest case: a leaf "alone in a tree of size 1" whose root is really a two-leaf root.
+    expect(verifyInclusion(LEAVES[1]!, 0, 1, [LEAVES[0]!], rootOf(2))).toBe(false);
+  });
+
+  it('does not verify a consistency proof with the subtree sizes', () => {
+    for (let newSize = 2; newSize <= 8; newSize++) {
+      for (let oldSize = 1; oldSize < newSize; oldSize++) {
+        const proof = consistencyProof(oldSize, LEAVES.slice(0, newSize));
+        const [oldRoot, newRoot] = [nodeHash(extra, rootOf(oldSize)), nodeHash(extra, rootOf(newSize))];
+        expect(verifyConsistency(oldSize, newSize, oldRoot, newRoot, [...proof, extra])).toBe(false);
+      }
+    }
+  });
+});
+
+describe('values that are not 32-byte hashes', () => {
+  const short = Uint8Array.from(LEAVES[0]!.subarray(0, 31));
+
+  it('never verify, even where the arithmetic of the tree would line up', () => {
+    // Trees whose "leaf hashes" include a 31-byte value: rootHash and the proof builders do not check
+    // lengths, so these proofs are internally consistent; only the verifiers' length checks refuse them.
+    const withShortLeaf = [short, LEAVES[1]!, LEAVES[2]!];
+    const withShortSibling = [LEAVES[0]!, short, LEAVES[2]!];
+    expect(verifyInclusion(short, 0, 3, inclusionProof(0, withShortLeaf), rootHash(withShortLeaf))).toBe(
+      false,
+    );
+    expect(
+      verifyInclusion(LEAVES[0]!, 0, 3, inclusionProof(0, withShortSibling), rootHash(withShortSibling)),
+    ).toBe(false);
+    expect(verifyInclusion(short, 0, 1, [], short)).toBe(false);
+    expect(verifyInclusion(LEAVES[0]!, 0, 1, [], LEAVES[0]!)).toBe(true);
+
+    const grown = [LEAVES[0]!, LEAVES[1]!, short];
+    expect(
+      verifyConsistency(2, 3, rootHash(grown.slice(0, 2)), rootHash(grown), consistencyProof(2, grown)),
+    ).toBe(false);
+    expect(verifyConsistency(1, 1, short, short, [])).toBe(false);
+    expect(verifyConsistency(0, 1, rootOf(0), short, [])).toBe(false);
+    expect(verifyConsistency(0, 1, rootOf(0), rootOf(1), [])).toBe(true);
+    expect(verifyConsistency(1, 1, rootOf(1), rootOf(1), [])).toBe(true);
+  });
+});
+
+describe('planner ranges', () => {
+  it.each([
+    [-1, 0],
+    [0.5, 1.5],
+    [0, 1.5],
+    [0, 2 ** 53],
+    [2 ** 53, 2 ** 53 + 2],
+    [4, 4],
+  ])('[%d, %d) is refused as invalid', (start, end) => {
+    expect(() => perfectSubtreesOf({ start, end })).toThrow(`invalid leaf range [${start}, ${end})`);
+  });
+
+  it('inclusion proofs need a whole tree size', () => {
+    const read = () => LEAVES[0]!;
+    expect(() => inclusionProofFrom(0, 2.5, read)).toThrow('invalid tree size 2.5');
+    expect(() => consistencyProofFrom(1, -2, read)).toThrow('invalid tree size -2');
+  });
+});
+
+describe('a compact range at the largest safe size', () => {
+  it('refuses one more leaf', () => {
+    const size = Number.MAX_SAFE_INTEGER; // 2^53 - 1: 53 perfect subtrees
+    const hashes = Array.from({ length: 53 }, () => toBase64(LEAVES[0]!));
+    const range = CompactRange.fromJSON({ size, hashes });
+    expect(() => range.append(LEAVES[1]!)).toThrow(new RangeError('compact range is full'));
+    expect(range.size).toBe(size);
+    expect(CompactRange.fromJSON({ size: size - 1, hashes: hashes.slice(1) }).size).toBe(size - 1);
   });
 });
