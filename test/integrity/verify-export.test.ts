@@ -177,7 +177,12 @@ describe('verifyExport', () => {
 
   it('reports an unreadable checkpoint first, before it has an origin', () => {
     const input = honest();
-    const checkpoints = [...input.checkpoints, { name: 'garbage.txt', note: 'not a note' }];
+    // After a checkpoint of size 1, which an unreadable one must not sort behind.
+    const checkpoints = [
+      { name: 'cp1.txt', note: checkpointNote(1) },
+      ...input.checkpoints,
+      { name: 'garbage.txt', note: 'not a note' },
+    ];
     const result = verifyExport({ ...input, checkpoints });
     expect(result).toMatchObject({ ok: false, checkpointsVerified: 0, origin: null, treeSizes: [] });
     expect(result.failure?.subject).toBe('checkpoint garbage.txt');
