@@ -355,7 +355,7 @@ describe('search text', () => {
         { id: 'doc_1', type: 'document', name: 'Plans' },
         { id: 'doc_2', type: 'document' },
       ],
-      metadata: { reason: 'Bad Password', tries: [3, { last: true }], none: null },
+      metadata: { reason: 'Bad Password', tries: [3, { last: true }], none: null, gone: undefined },
     });
     expect(event.searchText).toBe(
       ['user.login', 'usr_ada', 'ada lovelace', 'doc_1', 'plans', 'doc_2', 'bad password', '3', 'true'].join(
@@ -379,6 +379,16 @@ describe('payload hash of a keyed event', () => {
     expect(keyed({ idempotencyKey: 'k2' })).toBe(base);
     expect(keyed({ organizationId: 'org_other' })).toBe(base);
     expect(keyed({ metadata: { b: 1, a: [1, 'x'], gone: undefined } })).toBe(base);
+  });
+
+  it('sorts keys at every level, and writes undefined array entries as null like JSON does', () => {
+    const ordered = { a: 1, b: { c: 2, d: [3, { e: 4, f: 5 }] }, g: [1, null] };
+    const base = keyed({ metadata: ordered });
+    expect(keyed({ metadata: { g: [1, null], b: { d: [3, { f: 5, e: 4 }], c: 2 }, a: 1 } })).toBe(base);
+    expect(keyed({ metadata: { b: { c: 2, d: [3, { e: 4, f: 5 }] }, a: 1, g: [1, undefined] } })).toBe(base);
+    expect(keyed({ metadata: { a: 1, b: { c: 2, d: [3, { e: 4, f: 5 }] }, g: [1] } })).not.toBe(base);
+    expect(keyed({ metadata: { a: 1, b: { c: 2, d: [{ e: 4, f: 5 }, 3] }, g: [1, null] } })).not.toBe(base);
+    expect(keyed({ metadata: { a: 1, b: { c: 2, d: [3, { e: 4, f: 5 }] }, g: [1, 'null'] } })).not.toBe(base);
   });
 
   it('changes with anything else the app sent', () => {
