@@ -85,5 +85,8 @@ describe('an event without targets', () => {
     const ocsf = toOcsf(readWithoutTargets) as Record<string, unknown>;
     expect(ocsf.resources).toBeUndefined();
     expect(JSON.stringify(ocsf)).not.toContain('"targets"');
+    // A login is not API activity: its targets would go to `unmapped`, and there are none.
+    expect(JSON.stringify(toOcsf(loginWithoutTargets))).not.toContain('"targets"');
+    expect(JSON.stringify(toOcsf(FIXTURES.failedLogin))).toContain('"targets"');
   });
 });
