@@ -335,10 +335,15 @@ describe('metadata', () => {
         message: `metadata nests deeper than ${LIMITS.metadataDepth} levels`,
       });
     }
-    expect(rejection({ actor: { id: 'usr_ada', metadata: deepInArray } }).path).toEqual([
-      'actor',
-      'metadata',
-    ]);
+    expect(rejection({ actor: { id: 'usr_ada', metadata: deepInArray } })).toEqual({
+      path: ['actor', 'metadata'],
+      message: `actor.metadata nests deeper than ${LIMITS.metadataDepth} levels`,
+    });
+    const tooBig = { a: 'x'.repeat(LIMITS.metadataBytes) };
+    expect(rejection({ targets: [{ id: 'doc_1', type: 'document', metadata: tooBig }] })).toEqual({
+      path: ['targets', '0', 'metadata'],
+      message: `targets.0.metadata is ${LIMITS.metadataBytes + 8} bytes of JSON; the limit is ${LIMITS.metadataBytes}`,
+    });
     expect(prepared({ metadata: { a: { b: null }, c: [[1]] } }).metadata).toEqual({
       a: { b: null },
       c: [[1]],
@@ -389,6 +394,23 @@ describe('payload hash of a keyed event', () => {
     expect(keyed({ metadata: { a: 1, b: { c: 2, d: [3, { e: 4, f: 5 }] }, g: [1] } })).not.toBe(base);
     expect(keyed({ metadata: { a: 1, b: { c: 2, d: [{ e: 4, f: 5 }, 3] }, g: [1, null] } })).not.toBe(base);
     expect(keyed({ metadata: { a: 1, b: { c: 2, d: [3, { e: 4, f: 5 }] }, g: [1, 'null'] } })).not.toBe(base);
+  });
+
+  it('is the same for every order of the keys', () => {
+    const entries = Object.entries({ d: 4, b: 2, a: 1, c: 3 });
+    const permutations = (list: typeof entries): (typeof entries)[] =>
+      list.length <= 1
+        ? [list]
+        : list.flatMap((entry, i) =>
+            permutations([...list.slice(0, i), ...list.slice(i + 1)]).map((rest) => [entry, ...rest]),
+          );
+    const hashes = permutations(entries).map((order) => keyed({ metadata: Object.fromEntries(order) }));
+    expect(hashes).toHaveLength(24);
+    expect(new Set(hashes).size).toBe(1);
+  });
+
+  it('keeps array elements apart', () => {
+    expect(keyed({ metadata: { a: [12] } })).not.toBe(keyed({ metadata: { a: [1, 2] } }));
   });
 
   it('changes with anything else the app sent', () => {
