@@ -103,7 +103,7 @@ export function offlineVerify(input: OfflineVerifyInput): OfflineVerifyResult {
     const origin = input.origin ?? previous?.origin;
     let checkpoint: Checkpoint;
     try {
-      checkpoint = verifyCheckpoint(note, input.verifierKey, origin === undefined ? {} : { origin });
+      checkpoint = verifyCheckpoint(note, input.verifierKey, { origin });
     } catch (error) {
       return fail({ kind: 'checkpoint', index, reason: messageOf(error) });
     }

@@ -286,7 +286,8 @@ function assertNoteCharacters(text: string): void {
 
 function assertNoteText(text: string): void {
   assertNoteCharacters(text);
-  if (text === '' || !text.endsWith('\n')) {
+  // An empty text does not end with a newline either.
+  if (!text.endsWith('\n')) {
     throw new SignedNoteError('malformed-note', 'note text must be non-empty and end with a newline');
   }
 }

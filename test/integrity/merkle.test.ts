@@ -229,8 +229,13 @@ describe('edge cases', () => {
     ] as const) {
       expect(verifyInclusion(root, index, size, [], root)).toBe(false);
     }
-    expect(() => inclusionProof(1, [root])).toThrow(RangeError);
-    expect(() => consistencyProof(2, [root])).toThrow(RangeError);
+    // The message, not just the class: a stack overflow is a RangeError too.
+    expect(() => inclusionProof(1, [root])).toThrow(
+      new RangeError('leaf index 1 is outside a tree of size 1'),
+    );
+    expect(() => consistencyProof(2, [root])).toThrow(
+      new RangeError('old tree size 2 exceeds new tree size 1'),
+    );
   });
 
   it('handles consistency between trivial sizes like the RFC intends', () => {
@@ -482,8 +487,13 @@ describe('CompactRange persistence', () => {
     );
     expect(() => CompactRange.fromJSON({ size: -1, hashes: [] })).toThrow(/size/);
     expect(() => CompactRange.fromJSON({ size: 1, hashes: ['AAAA'] })).toThrow(/32-byte/);
-    expect(() => CompactRange.fromJSON({ size: 1, hashes: ['not base64!'] })).toThrow();
-    expect(() => CompactRange.fromJSON(null)).toThrow();
+    expect(() => CompactRange.fromJSON({ size: 1, hashes: ['not base64!'] })).toThrow(
+      /not a standard base64/,
+    );
+    expect(() => CompactRange.fromJSON({ size: 1, hashes: [7] })).toThrow(/32-byte/);
+    expect(() => CompactRange.fromJSON({ size: 0.5, hashes: [] })).toThrow(/non-negative integer/);
+    expect(() => CompactRange.fromJSON({ size: 1 })).toThrow(/one hash per set bit/);
+    expect(() => CompactRange.fromJSON(null)).toThrow(/non-negative integer/);
   });
 
   it('clones independently and refuses leaves that are not hashes', () => {
@@ -493,6 +503,7 @@ describe('CompactRange persistence', () => {
     expect(range.size).toBe(3);
     expect(toHex(range.root())).toBe(ROOTS[3]);
     expect(toHex(copy.root())).toBe(ROOTS[4]);
-    expect(() => range.append(new Uint8Array(31))).toThrow(TypeError);
+    expect(() => range.append(new Uint8Array(31))).toThrow(new TypeError('leaf hash must be 32 bytes'));
+    expect(range.size).toBe(3);
   });
 });
