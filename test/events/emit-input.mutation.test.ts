@@ -332,12 +332,12 @@ describe('metadata', () => {
     for (const metadata of [nested(LIMITS.metadataDepth + 1, 1), deepInArray]) {
       expect(rejection({ metadata })).toEqual({
         path: ['metadata'],
-        message: `metadata nests deeper than ${LIMITS.metadataDepth} levels`,
+        message: `metadata: nests deeper than ${LIMITS.metadataDepth} levels`,
       });
     }
     expect(rejection({ actor: { id: 'usr_ada', metadata: deepInArray } })).toEqual({
       path: ['actor', 'metadata'],
-      message: `actor.metadata nests deeper than ${LIMITS.metadataDepth} levels`,
+      message: `actor.metadata: nests deeper than ${LIMITS.metadataDepth} levels`,
     });
     const tooBig = { a: 'x'.repeat(LIMITS.metadataBytes) };
     expect(rejection({ targets: [{ id: 'doc_1', type: 'document', metadata: tooBig }] })).toEqual({
